@@ -1,0 +1,3 @@
+"""`scalegmn` sub-commands: report."""
+
+from scalegmn.cli.main import app, console  # noqa: F401
