@@ -134,9 +134,9 @@ def phase_canonicalize(net: NetworkWeights) -> NetworkWeights:
         w, b = weights[l], biases[l]
         k = torch.floor(net.w0 * b / math.pi + 0.5)
         b = torch.where(k != 0, b - k * (math.pi / net.w0), b)
-        flip = net.w0 * b < 0
-        sign = torch.where(flip, -1.0, 1.0).to(b.dtype) * torch.where(torch.remainder(k, 2) == 1, -1.0, 1.0).to(b.dtype)
-        row = torch.where(flip, -1.0, 1.0).to(b.dtype)
+        row = torch.where(net.w0 * b < 0, -1.0, 1.0).to(b.dtype)  # negate the neuron: sin(-z) = -sin(z)
+        parity = 1.0 - 2.0 * torch.remainder(k, 2)  # (-1)^k from the shift by k*pi
+        sign = row * parity.to(b.dtype)
         weights[l] = w * row.view((-1,) + (1,) * (w.dim() - 1))
         biases[l] = b * row
         flat = net.flatten_size if conv[l] and not conv[l + 1] and net.pooling == "flatten" else 1
