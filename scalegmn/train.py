@@ -1,0 +1,543 @@
+"""Training loop for every (task, metanetwork) pair: AdamW, warm-up, gradient clipping, model selection on
+validation, test at the best validation epoch, AMP / ``torch.compile`` options, checkpoints with exact
+resume, and DistributedDataParallel under ``torchrun``.
+
+Determinism: the training order of epoch ``e`` is a permutation seeded by ``(seed, e)``, so a run resumed
+from its checkpoint (model, optimizer, scheduler, scaler, RNG states, best state, history) ends with exactly
+the result of an uninterrupted run. Under DDP every global batch of ``batch_size`` rows is split across the
+ranks (rank ``r`` takes rows ``r, r+W, ...``) and the loss is normalised by the global batch size, so the
+averaged gradient equals the single-process one.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import yaml
+from torch import Tensor, nn
+from torch_geometric.data import Batch, Data
+from tqdm.auto import tqdm
+
+from scalegmn.io import atomic_path, write_json, write_text
+from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
+from scalegmn.tasks.metrics import is_better
+
+ModelFactory = Callable[..., nn.Module]
+CHECKPOINT = "checkpoint.pt"
+EQUIVARIANT_MODELS: tuple[str, ...] = ("scalegmn", "scalegmn-b", "gmn")
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of one training run (``model`` is passed to ``build_model`` as keyword arguments)."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    eval_batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    grad_clip: float = 10.0
+    warmup_epochs: float = 1.0
+    amp: bool = False
+    amp_dtype: str = "bfloat16"
+    compile: bool = False
+    device: str = "auto"
+    eval_augmented: bool = False
+    normalize_target: bool = True
+    image_size: int | None = None
+    edit_alpha: float = 0.01
+    learn_alpha: bool = True
+    num_examples: int = 16
+    cache_graphs: bool = True
+    find_unused_parameters: bool = True
+    progress: bool = True
+    model: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], where: str = "config") -> "TrainConfig":
+        """A config from a mapping; ``ValueError`` naming ``where`` and the unknown keys."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown training options {unknown}; known: {', '.join(sorted(known))}")
+        return cls(**copy.deepcopy(values))
+
+    def with_overrides(self, overrides: Sequence[str]) -> "TrainConfig":
+        """Apply ``key=value`` strings (values parsed as YAML; ``model.hidden=64`` sets a model option)."""
+        values = asdict(self)
+        for item in overrides:
+            key, sep, raw = item.partition("=")
+            if not sep or not key:
+                raise ValueError(f"config override {item!r} is not of the form key=value")
+            value = yaml.safe_load(raw)
+            if key.startswith("model."):
+                values["model"][key[len("model."):]] = value
+            else:
+                values[key] = value
+        return TrainConfig.from_dict(values, "overrides")
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The options that change the result (checked when resuming)."""
+        values = asdict(self)
+        for key in ("progress", "device", "compile", "cache_graphs", "eval_batch_size"):
+            values.pop(key)
+        return values
+
+
+# ----------------------------------------------------------------------------- devices and processes
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a ``torchrun`` job (``world_size == 1`` without one)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def distributed_from_env() -> Distributed:
+    """Read ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` (set by ``torchrun``)."""
+    return Distributed(
+        rank=int(os.environ.get("RANK", 0)),
+        world_size=int(os.environ.get("WORLD_SIZE", 1)),
+        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+    )
+
+
+def choose_device(preference: str, ctx: Distributed) -> torch.device:
+    """``auto``: CUDA when present (one GPU per local rank), else CPU; or an explicit device string."""
+    if preference == "auto":
+        preference = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(preference)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {preference!r} requested but CUDA is not available")
+        if device.index is None:
+            device = torch.device("cuda", ctx.local_rank)
+        torch.cuda.set_device(device)
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def init_process_group(ctx: Distributed, device: torch.device) -> bool:
+    """Join the ``torchrun`` job (nccl on GPU, gloo on CPU); ``True`` if this call created the group."""
+    if not ctx.enabled or dist.is_initialized():
+        return False
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return True
+
+
+def gather(obj: Any, ctx: Distributed) -> list[Any]:
+    """Every rank's ``obj``, in rank order (``[obj]`` without DDP)."""
+    if not ctx.enabled:
+        return [obj]
+    out: list[Any] = [None] * ctx.world_size
+    dist.all_gather_object(out, obj)
+    return out
+
+
+# ----------------------------------------------------------------------------- data
+class GraphRows:
+    """Batches of dataset rows, optionally keeping every decoded graph in memory after first use."""
+
+    def __init__(self, dataset: Any, cache: bool) -> None:
+        from scalegmn.store import collate_graphs
+
+        self.dataset = dataset
+        self.collate = collate_graphs
+        self.cache: dict[int, Data] | None = {} if cache else None
+
+    def batch(self, rows: Tensor) -> Batch:
+        if self.cache is None:
+            return self.dataset.batch(rows.tolist())
+        graphs = []
+        for r in rows.tolist():
+            g = self.cache.get(r)
+            if g is None:
+                g = self.cache[r] = self.dataset[r]
+            graphs.append(g)
+        return self.collate(graphs)
+
+
+def epoch_batches(rows: Tensor, batch_size: int, seed: int, epoch: int, world_size: int) -> list[Tensor]:
+    """The global training batches of ``epoch``: rows in an order seeded by ``(seed, epoch)``, cut into
+    ``batch_size`` chunks; the last chunk is cut to a multiple of ``world_size`` (dropped if empty)."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    order = rows[torch.randperm(len(rows), generator=generator)]
+    chunks = list(order.split(batch_size))
+    if chunks and len(chunks[-1]) % world_size:
+        keep = len(chunks[-1]) - len(chunks[-1]) % world_size
+        chunks[-1] = chunks[-1][:keep]
+    return [c for c in chunks if len(c)]
+
+
+# ----------------------------------------------------------------------------- models
+def build_metanetwork(model: str | ModelFactory, example: Data, out_dim: int, equivariant: bool,
+                      options: dict[str, Any]) -> nn.Module:
+    """The metanetwork: a registered name or import path (``scalegmn.registry.build_model``) or a factory
+    called as ``factory(example=..., out_dim=..., **options)``. Equivariant tasks add ``equivariant=True``
+    and raise :class:`NotApplicableError` for invariant-only registered models."""
+    options = dict(options)
+    if equivariant:
+        options["equivariant"] = True
+    if callable(model):
+        return model(example=example, out_dim=out_dim, **options)
+    from scalegmn import registry
+
+    supported = getattr(registry, "EQUIVARIANT_MODELS", EQUIVARIANT_MODELS)
+    if equivariant and ":" not in model and model not in supported:
+        raise NotApplicableError(
+            f"model {model!r} is invariant only; weight editing needs an equivariant model "
+            f"({', '.join(supported)})"
+        )
+    return registry.build_model(model, example, out_dim, **options)
+
+
+def model_name(model: str | ModelFactory) -> str:
+    if isinstance(model, str):
+        return model
+    return f"{model.__module__}:{getattr(model, '__qualname__', type(model).__name__)}"
+
+
+def warmup_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up from ``lr / warmup_steps`` to ``lr`` over ``warmup_steps`` steps, then constant."""
+    steps = max(1, warmup_steps)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / steps))
+
+
+# ----------------------------------------------------------------------------- RNG and checkpoints
+def rng_state() -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def load_checkpoint(path: Path, fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """Our own checkpoint (trusted pickle); ``ValueError`` naming the file if unreadable or from another
+    run configuration."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001  (any unpickling failure means a corrupt file)
+        raise ValueError(f"{path}: cannot read the checkpoint ({err}); delete it or run with --no-resume") from None
+    if state.get("fingerprint") != fingerprint:
+        old = state.get("fingerprint") or {}
+        diff = sorted(k for k in set(old) | set(fingerprint) if old.get(k) != fingerprint.get(k))
+        raise ValueError(f"{path}: checkpoint of a different run (differs in {diff}); "
+                         "delete it or run with --no-resume")
+    return state
+
+
+def history_csv(rows: list[dict[str, Any]]) -> str:
+    """The per-epoch log as CSV text (columns: union of keys, first row's order first)."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------- one run
+@dataclass
+class Evaluation:
+    """Predictions and targets of one split (rows in ascending order) and its metrics."""
+
+    rows: Tensor
+    prediction: Tensor
+    target: Tensor
+    metrics: dict[str, float]
+
+
+class Trainer:
+    """One training run; see :func:`train`."""
+
+    def __init__(self, task: Task, model: str | ModelFactory, dataset: Any, seed: int, out_dir: Path,
+                 config: TrainConfig, method: str | None = None) -> None:
+        self.task = task
+        self.seed = seed
+        self.out_dir = Path(out_dir)
+        self.config = config
+        self.method = method or model_name(model)
+        self.ctx = distributed_from_env()
+        self.device = choose_device(config.device, self.ctx)
+        self.owns_group = init_process_group(self.ctx, self.device)
+        self.dataset = _open(dataset)
+        frame = self.dataset.frame()
+        self.ids = frame.set_index("row")["id"]
+        self.splits = task.rows(frame, config.eval_augmented)
+        for split, rows in self.splits.items():
+            if len(rows) == 0:
+                raise ValueError(f"task {task.name}: the {split} split of the dataset has no usable rows "
+                                 f"(activations {task.activations or 'any'}, kind {task.kind})")
+        options = asdict(config)
+        if task.kind == "editing" and config.image_size is None:
+            raise ValueError("task inr-editing needs the image size: set image_size (8 for digits-inr, 28 for MNIST INRs)")
+        self.objective: Objective = task.objective(frame, self.splits["train"], options)
+        self.data = GraphRows(self.dataset, config.cache_graphs)
+        seed_everything(seed)
+        example = self.dataset[int(self.splits["train"][0])]
+        metanet = build_metanetwork(model, example, self.objective.out_dim, task.equivariant, config.model)
+        self.raw = self.objective.wrap(metanet).to(self.device)
+        self.num_params = sum(p.numel() for p in self.raw.parameters())
+        self.eval_model: nn.Module = torch.compile(self.raw, dynamic=True) if config.compile else self.raw
+        self.train_model: nn.Module = self.eval_model
+        if self.ctx.enabled:
+            self.train_model = nn.parallel.DistributedDataParallel(
+                self.eval_model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=config.find_unused_parameters)
+        if config.batch_size % self.ctx.world_size:
+            raise ValueError(f"batch_size {config.batch_size} is not divisible by the {self.ctx.world_size} processes")
+        self.optimizer = torch.optim.AdamW(self.raw.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        steps = len(epoch_batches(self.splits["train"], config.batch_size, seed, 0, self.ctx.world_size))
+        self.scheduler = warmup_schedule(self.optimizer, round(config.warmup_epochs * steps))
+        self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}[config.amp_dtype]
+        self.scaler = torch.amp.GradScaler(self.device.type,
+                                           enabled=config.amp and self.amp_dtype == torch.float16)
+        self.fingerprint = {"task": task.name, "method": self.method, "seed": seed, "rows": len(self.dataset),
+                            "config": config.fingerprint()}
+
+    # -- one step / one pass
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.config.amp)
+
+    def train_epoch(self, epoch: int, bar: tqdm | None) -> tuple[float, int, float]:
+        """One pass over the training rows; returns (mean loss, graphs, seconds) over all ranks."""
+        self.train_model.train()
+        loss_sum, count, seconds = 0.0, 0, 0.0
+        for chunk in epoch_batches(self.splits["train"], self.config.batch_size, self.seed, epoch, self.ctx.world_size):
+            local = chunk[self.ctx.rank :: self.ctx.world_size]
+            start = time.perf_counter()
+            batch = self.data.batch(local).to(self.device, non_blocking=True)
+            target = self.objective.target(batch)
+            with self._autocast():
+                output = self.train_model(batch)
+            losses = self.objective.loss(self.objective.prediction(output), target)
+            loss = losses.sum() * (self.ctx.world_size / len(chunk))
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.raw.parameters(), self.config.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.scheduler.step()
+            loss_sum += float(losses.detach().sum())
+            count += len(local)
+            seconds += time.perf_counter() - start
+            if bar is not None:
+                bar.update(len(chunk))
+        totals = gather((loss_sum, count, seconds), self.ctx)
+        loss_sum, count = sum(t[0] for t in totals), sum(t[1] for t in totals)
+        return loss_sum / max(count, 1), count, max(t[2] for t in totals)
+
+    @torch.no_grad()
+    def evaluate(self, split: str) -> Evaluation:
+        """Predictions for ``split`` (rows sharded across ranks, gathered on every rank) and metrics."""
+        self.eval_model.eval()
+        rows = self.splits[split]
+        mine = rows[self.ctx.rank :: self.ctx.world_size]
+        preds, targets = [], []
+        for chunk in mine.split(self.config.eval_batch_size):
+            batch = self.data.batch(chunk).to(self.device, non_blocking=True)
+            targets.append(self.objective.target(batch).cpu())
+            with self._autocast():
+                preds.append(self.objective.prediction(self.eval_model(batch)).cpu())
+        parts = gather((mine, preds, targets), self.ctx)
+        order = torch.cat([p[0] for p in parts])
+        prediction = torch.cat([t for p in parts for t in p[1]])
+        target = torch.cat([t for p in parts for t in p[2]])
+        perm = torch.argsort(order)
+        prediction, target = prediction[perm], target[perm]
+        metrics = {"loss": float(self.objective.loss(prediction, target).mean()),
+                   **self.objective.metrics(prediction, target)}
+        return Evaluation(order[perm], prediction, target, metrics)
+
+    # -- checkpoints
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        if self.ctx.is_main:
+            with atomic_path(self.out_dir / CHECKPOINT) as tmp:
+                torch.save(state, tmp)
+
+    def run(self, resume: bool, stop_after_epoch: int | None) -> dict[str, Any] | None:
+        cfg = self.config
+        objective = self.objective
+        selection = objective.selection_metric
+        ckpt_path = self.out_dir / CHECKPOINT
+        state: dict[str, Any] = {"epoch": 0, "history": [], "best_epoch": 0, "best_val": None, "best_state": None,
+                                 "train_seconds": 0.0, "train_graphs": 0, "wall_seconds": 0.0}
+        if resume and ckpt_path.is_file():
+            saved = load_checkpoint(ckpt_path, self.fingerprint)
+            self.raw.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+            self.scheduler.load_state_dict(saved["scheduler"])
+            self.scaler.load_state_dict(saved["scaler"])
+            set_rng_state(saved["rng"])
+            state = {k: saved[k] for k in state}
+        session_start = time.perf_counter()
+        wall_before = state["wall_seconds"]
+        total = len(self.splits["train"]) * cfg.epochs
+        show = cfg.progress and self.ctx.is_main
+        bar = tqdm(total=total, initial=len(self.splits["train"]) * state["epoch"], unit="graph", disable=not show,
+                   desc=f"{self.task.name}/{self.method}/seed{self.seed}", leave=False)
+        for epoch in range(state["epoch"], cfg.epochs):
+            train_loss, graphs, seconds = self.train_epoch(epoch, bar)
+            val = self.evaluate("val")
+            state["train_seconds"] += seconds
+            state["train_graphs"] += graphs
+            if state["best_val"] is None or is_better(val.metrics[selection], state["best_val"][selection],
+                                                      objective.maximize):
+                state["best_epoch"] = epoch + 1
+                state["best_val"] = val.metrics
+                state["best_state"] = {k: v.detach().cpu().clone() for k, v in self.raw.state_dict().items()}
+            state["history"].append({"epoch": epoch + 1, "train_loss": train_loss,
+                                     "lr": self.scheduler.get_last_lr()[0],
+                                     **{f"val_{k}": v for k, v in val.metrics.items()}})
+            state["epoch"] = epoch + 1
+            state["wall_seconds"] = wall_before + time.perf_counter() - session_start
+            bar.set_postfix(loss=f"{train_loss:.4g}", **{selection: f"{val.metrics[selection]:.4g}"})
+            self.save_checkpoint({**state, "fingerprint": self.fingerprint, "model": self.raw.state_dict(),
+                                  "optimizer": self.optimizer.state_dict(),
+                                  "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
+                                  "rng": rng_state()})
+            if self.ctx.is_main:
+                write_text(self.out_dir / "history.csv", history_csv(state["history"]))
+            if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < cfg.epochs:
+                bar.close()
+                return None
+        bar.close()
+        self.raw.load_state_dict(state["best_state"])
+        test = self.evaluate("test")
+        wall = wall_before + time.perf_counter() - session_start
+        result = {
+            "task": self.task.name,
+            "method": self.method,
+            "seed": self.seed,
+            "status": "ok",
+            "test": test.metrics,
+            "val": state["best_val"],
+            "best_epoch": state["best_epoch"],
+            "epochs": cfg.epochs,
+            "wall_seconds": wall,
+            "num_params": self.num_params,
+            "train_graphs_per_s": state["train_graphs"] / max(state["train_seconds"], 1e-9),
+            "device": describe_device(self.device),
+            "world_size": self.ctx.world_size,
+            "split_sizes": {k: len(v) for k, v in self.splits.items()},
+            "config": asdict(cfg),
+        }
+        if self.ctx.is_main:
+            ids = [str(self.ids[int(r)]) for r in test.rows]
+            objective.save_outputs(self.out_dir, ids, test.prediction, test.target)
+            write_json(self.out_dir / "result.json", result)
+            print(summary_line(result, selection))
+        return result
+
+    def close(self) -> None:
+        if self.owns_group:
+            dist.destroy_process_group()
+
+
+def summary_line(result: dict[str, Any], selection: str) -> str:
+    """One line: run, epochs, best epoch, val/test selection metric, seconds, graphs/s."""
+    return (f"train {result['task']}/{result['method']}/seed{result['seed']}: {result['epochs']} epochs "
+            f"(best {result['best_epoch']}), val {selection} {result['val'][selection]:.4f}, "
+            f"test {selection} {result['test'][selection]:.4f}; {result['wall_seconds']:.1f} s, "
+            f"{result['train_graphs_per_s']:.0f} graphs/s on {result['device']}, {result['num_params']} params")
+
+
+def not_applicable_result(task: str, method: str, seed: int, reason: str) -> dict[str, Any]:
+    """The result record of a (task, method) pair that cannot run (e.g. editing with an invariant model)."""
+    return {"task": task, "method": method, "seed": seed, "status": "not_applicable", "reason": reason,
+            "test": {}, "val": {}, "best_epoch": None, "epochs": 0, "wall_seconds": 0.0, "num_params": None,
+            "train_graphs_per_s": None, "device": None}
+
+
+def _open(dataset: Any) -> Any:
+    if isinstance(dataset, (str, os.PathLike)):
+        from scalegmn.store import open_dataset
+
+        return open_dataset(dataset)
+    return dataset
+
+
+def train(task: str, model: str | ModelFactory, dataset: Any, *, seed: int, out_dir: str | Path,
+          config: TrainConfig | None = None, method: str | None = None, resume: bool = True,
+          stop_after_epoch: int | None = None) -> dict[str, Any] | None:
+    """Train ``model`` on ``task`` and write ``out_dir/{result.json, history.csv, checkpoint.pt, ...}``.
+
+    Args:
+        task: a task name (:data:`scalegmn.tasks.TASKS`).
+        model: a registered metanetwork name, an import path ``pkg.module:Class``, or a factory.
+        dataset: a graph dataset directory (``scalegmn.store.open_dataset``) or a dataset object.
+        resume: continue from ``out_dir/checkpoint.pt`` when it exists (same task/method/seed/config).
+        stop_after_epoch: end this call after that many epochs, as if interrupted (returns ``None``).
+    Returns:
+        The result dict (also ``result.json``); a ``not_applicable`` record when the model cannot do the
+        task. Under ``torchrun`` every rank returns it and rank 0 writes the files.
+    """
+    cfg = config or TrainConfig()
+    name = method or model_name(model)
+    try:
+        trainer = Trainer(get_task(task), model, dataset, seed, Path(out_dir), cfg, name)
+    except NotApplicableError as err:
+        result = not_applicable_result(task, name, seed, str(err))
+        if distributed_from_env().is_main:
+            write_json(Path(out_dir) / "result.json", result)
+            print(f"train {task}/{name}/seed{seed}: not applicable ({err})")
+        return result
+    try:
+        return trainer.run(resume, stop_after_epoch)
+    finally:
+        trainer.close()
+
+
+def read_result(out_dir: str | Path) -> dict[str, Any]:
+    """The ``result.json`` of a run directory; ``ValueError`` naming the file if missing or invalid."""
+    path = Path(out_dir) / "result.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: cannot read the run result ({err})") from None
+
