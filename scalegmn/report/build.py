@@ -1,0 +1,328 @@
+"""Assemble the benchmark report from results, run artefacts, zoos, checks and environment facts, and
+write it: ``report.md``, ``report.html``, ``summary.json``, ``tables/`` and ``plots/`` (PNGs and the CSV
+data behind them, ``plots/data/``)."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scalegmn.io import atomic_path, write_json, write_text
+from scalegmn.report.checks import load_check_rows, passed
+from scalegmn.report.document import Code, Document, Image, Section, Table, Text, markdown_table, render_html, \
+    render_markdown
+from scalegmn.report.environment import hardware, package_versions
+from scalegmn.report.plots import ScatterPanel, bar_chart, histogram, image_grid, scatter_grid
+from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, metric_label, \
+    ordered, summarize
+from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, read_edit_examples, read_predictions, \
+    run_directory
+from scalegmn.report.tables import MISSING, format_seconds, overview_table, records_table, task_frame, task_table
+from scalegmn.report.timings import read_timings
+from scalegmn.report.zoos import ZooStats, histogram_frame, zoo_stats
+
+
+@dataclass
+class ReportInputs:
+    """Where the report reads from; every input but ``results`` is optional (its section then says so)."""
+
+    results: Path
+    runs: Path | None = None
+    zoos: list[Path] = field(default_factory=list)
+    symmetry: Path | None = None
+    selfcheck: Path | None = None
+    params: Path | None = None
+    timings: Path | None = None
+    histogram_bins: int = 20
+    edit_examples: int = 4
+
+
+@dataclass
+class ReportOutputs:
+    """What :func:`build_report` wrote."""
+
+    directory: Path
+    files: list[Path]
+    tasks: int
+    methods: int
+    runs: int
+    images: int
+    seconds: float
+
+    def summary_line(self) -> str:
+        return (f"report: {self.runs} runs, {self.methods} methods, {self.tasks} tasks, {self.images} plots "
+                f"in {self.seconds:.1f} s -> {self.directory / 'report.html'}")
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a task, method or zoo name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "unnamed"
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format="%.6g")
+    return buffer.getvalue().encode()
+
+
+def _finite(value: float) -> float | None:
+    """``value`` to 6 significant digits, ``None`` for NaN (JSON has no NaN)."""
+    return float(f"{value:.6g}") if math.isfinite(value) else None
+
+
+def _missing_note(what: str, path: Path | None, option: str) -> Text:
+    if path is None:
+        return Text(f"No {what} given (`{option}`); section omitted.")
+    return Text(f"No {what}: `{path}` not found; section omitted.")
+
+
+class _Builder:
+    """Collects the document sections and the side files (tables, plot data) while reading inputs."""
+
+    def __init__(self, inputs: ReportInputs) -> None:
+        self.inputs = inputs
+        self.files: dict[str, bytes] = {}
+        self.task_metrics: dict[str, dict[str, Any]] = {}
+        self.check_counts: dict[str, dict[str, int]] = {}
+        self.runs = load_results(inputs.results)
+        self.tasks = summarize(self.runs)
+        self.methods = ordered({r.method for r in self.runs}, METHOD_ORDER)
+
+    def _table_files(self, name: str, table: Table, frame: pd.DataFrame) -> None:
+        self.files[f"tables/{name}.md"] = (markdown_table(table) + "\n").encode()
+        self.files[f"tables/{name}.csv"] = _csv(frame)
+
+    # ------------------------------------------------------------------ results
+    def overview(self) -> Section:
+        table = overview_table(self.tasks, self.methods)
+        frame = pd.concat([task_frame(t) for t in self.tasks], ignore_index=True)
+        self._table_files("overview", table, frame)
+        return Section("Results overview", [table])
+
+    def task_sections(self) -> list[Section]:
+        sections = []
+        for summary in self.tasks:
+            metric = summary.info.main_metric
+            table = task_table(summary, self.methods)
+            self._table_files(slug(summary.task), table, task_frame(summary))
+            bars = pd.DataFrame({"method": list(summary.methods),
+                                 "mean": [s.metrics[metric].mean if metric in s.metrics else math.nan
+                                          for s in summary.methods.values()],
+                                 "std": [s.metrics[metric].std if metric in s.metrics else math.nan
+                                         for s in summary.methods.values()]})
+            self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(bars)
+            blocks = [table, Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric),
+                                   f"{summary.info.title}: {metric_label(metric)} per method, mean ± std over seeds.")]
+            blocks += self._predictions(summary) + self._edits(summary)
+            sections.append(Section(f"{summary.info.title} (`{summary.task}`)", blocks))
+            self.task_metrics[summary.task] = self._task_summary(summary)
+        return sections
+
+    @staticmethod
+    def _task_summary(summary: TaskSummary) -> dict[str, Any]:
+        metric = summary.info.main_metric
+        best = ordered(summary.best(metric), METHOD_ORDER)
+        stats = summary.methods[best[0]].metrics[metric] if best else None
+        return {"metric": metric, "best_method": best[0] if best else None,
+                "best_mean": None if stats is None else _finite(stats.mean),
+                "best_std": None if stats is None else _finite(stats.std),
+                "methods": {m: {"mean": _finite(s.metrics[metric].mean), "std": _finite(s.metrics[metric].std)}
+                            for m, s in summary.methods.items() if metric in s.metrics}}
+
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers for ``dvc metrics``: per task the best method on its main metric and every
+        method's mean and std; pass counts of the checks (NaN written as null)."""
+        return {"runs": len(self.runs), "tasks": self.task_metrics, **self.check_counts}
+
+    def _best_runs(self, summary: TaskSummary, filename: str) -> list[tuple[str, RunResult, Path]]:
+        if self.inputs.runs is None:
+            return []
+        found = []
+        for method, stats in summary.methods.items():
+            run = stats.best_run(summary.info.main_metric)
+            path = run_directory(self.inputs.runs, summary.task, method, run.seed) / filename
+            if path.is_file():
+                found.append((method, run, path))
+        return found
+
+    def _predictions(self, summary: TaskSummary) -> list[Image | Text]:
+        metric = summary.info.main_metric
+        panels = []
+        for method, run, path in self._best_runs(summary, PREDICTIONS_FILE):
+            frame = read_predictions(path)
+            self.files[f"plots/data/predictions/{slug(summary.task)}_{slug(method)}.csv"] = _csv(frame)
+            value = run.test.get(metric, math.nan)
+            panels.append(ScatterPanel(f"{method} (seed {run.seed}): {metric_label(metric, arrow=False)} {value:.3f}",
+                                       frame["true"].to_numpy(), frame["pred"].to_numpy(), is_scalegmn(method)))
+        if not panels:
+            return []
+        caption = (f"{summary.info.title}: predicted vs true test accuracy of the test networks, best seed of "
+                   "each method (ScaleGMN in red); dashed: y = x.")
+        return [Image(f"{slug(summary.task)}_predictions", scatter_grid(summary.info.title, panels), caption)]
+
+    def _edits(self, summary: TaskSummary) -> list[Image]:
+        images = []
+        for method, run, path in self._best_runs(summary, EDIT_EXAMPLES_FILE):
+            ex = read_edit_examples(path)
+            png = image_grid(f"{method} (seed {run.seed})",
+                             {"original": ex.original, "edited": ex.edited, "target": ex.target},
+                             self.inputs.edit_examples)
+            images.append(Image(f"{slug(summary.task)}_edits_{slug(method)}", png,
+                                f"{summary.info.title}: original, edited and target images, {method} (seed {run.seed})."))
+        return images
+
+    # ------------------------------------------------------------------ zoos
+    def zoo_section(self) -> Section:
+        section = Section("Model zoos")
+        if not self.inputs.zoos:
+            section.blocks.append(Text("No zoos given (`--zoo`); section omitted."))
+            return section
+        stats = []
+        for path in self.inputs.zoos:
+            if not path.exists():
+                section.blocks.append(_missing_note("zoo", path, "--zoo"))
+                continue
+            zoo = zoo_stats(path)
+            stats.append(zoo)
+            section.blocks += self._zoo_histograms(zoo)
+        if stats:
+            section.blocks.insert(0, self._zoo_table(stats))
+        return section
+
+    @staticmethod
+    def _mean_std(values: pd.Series) -> str:
+        return MISSING if values.empty else f"{values.mean():.3f} ± {values.std(ddof=0):.3f}"
+
+    def _zoo_table(self, zoos: list[ZooStats]) -> Table:
+        rows = []
+        for z in zoos:
+            activations = ", ".join(f"{a} {n}" for a, n in sorted(Counter(z.networks["activation"]).items()))
+            rows.append([z.name, str(z.path), f"{z.size:,}", activations,
+                         self._mean_std(z.values("score")["score"]), self._mean_std(z.values("psnr")["psnr"])])
+        return Table(["zoo", "path", "networks", "activations", "test accuracy", "PSNR (dB)"], rows,
+                     caption="Zoos: size, activations, mean ± std of the members' test accuracy and fitting PSNR.")
+
+    def _zoo_histograms(self, zoo: ZooStats) -> list[Image | Text]:
+        blocks: list[Image | Text] = []
+        bins = self.inputs.histogram_bins
+        for column, label, by in (("score", "test accuracy", "activation"), ("psnr", "PSNR (dB)", None)):
+            data = zoo.values(column)
+            if data.empty:
+                continue
+            groups = ({str(a): g[column].to_numpy() for a, g in data.groupby(by)} if by
+                      else {zoo.name: data[column].to_numpy()})
+            name = f"zoo_{slug(zoo.name)}_{column}"
+            self.files[f"plots/data/histograms/{slug(zoo.name)}_{column}.csv"] = _csv(
+                histogram_frame(data[column].to_numpy(), bins, "value"))
+            blocks.append(Image(name, histogram(f"{zoo.name}: {label}", label, groups, bins),
+                                f"Zoo `{zoo.name}`: histogram of the members' {label}"
+                                + (f", by {by}." if by else ".")))
+        if not blocks:
+            blocks.append(Text(f"Zoo `{zoo.name}` has no `score` or `psnr` metadata to plot."))
+        return blocks
+
+    # ------------------------------------------------------------------ checks
+    def check_section(self, title: str, path: Path | None, option: str, what: str, caption: str) -> Section:
+        section = Section(title)
+        if path is None or not path.is_file():
+            section.blocks.append(_missing_note(what, path, option))
+            return section
+        rows = load_check_rows(path)
+        ok = sum(passed(r) for r in rows)
+        key = slug(path.stem)
+        self.check_counts[key] = {"checks": len(rows), "passed": ok}
+        table = records_table(rows, caption)
+        self._table_files(key, table, pd.DataFrame.from_records(rows))
+        section.blocks += [Text(f"**{ok}/{len(rows)}** checks passed (from `{path}`)."), table]
+        return section
+
+    # ------------------------------------------------------------------ environment
+    def environment_sections(self) -> list[Section]:
+        params = Section("Parameters", level=3)
+        path = self.inputs.params
+        if path is not None and path.is_file():
+            params.blocks += [Text(f"From `{path}`:"), Code(path.read_text(), "yaml")]
+        else:
+            params.blocks.append(_missing_note("params file", path, "--params"))
+        versions = package_versions()
+        packages = Table(["package", "version"], [[k, v] for k, v in versions.items()])
+        devices = Counter(r.device or "unknown" for r in self.runs)
+        facts = hardware() | {"training devices": ", ".join(f"{d} ({n} runs)" for d, n in sorted(devices.items()))}
+        machine = Table(["property", "value"], [[k, v] for k, v in facts.items()])
+        return [Section("Environment", [Text("Where and with what this report was produced.")]), params,
+                Section("Packages", [packages], level=3), Section("Hardware", [machine], level=3),
+                self._timings_section()]
+
+    def _timings_section(self) -> Section:
+        section = Section("Timings", level=3)
+        path = self.inputs.timings
+        if path is not None and path.exists():
+            timings = read_timings(path)
+            total = sum(timings.values())
+            rows = [[stage, format_seconds(s), f"{100 * s / total:.1f} %" if total else MISSING]
+                    for stage, s in timings.items()]
+            rows.append(["total", format_seconds(total), "100.0 %" if total else MISSING])
+            section.blocks.append(Table(["stage", "wall time", "share"], rows, {(len(rows) - 1, 0)},
+                                        f"Per-stage wall time (from `{path}`)."))
+        else:
+            section.blocks.append(_missing_note("stage timings", path, "--timings"))
+        train = [[t.task, str(sum(len(s.runs) for s in t.methods.values())),
+                  format_seconds(sum(r.wall_seconds or 0.0 for s in t.methods.values() for r in s.runs))]
+                 for t in self.tasks]
+        section.blocks.append(Table(["task", "runs", "training wall time (sum)"], train,
+                                    caption="Training wall time per task, summed over methods and seeds (from the results)."))
+        return section
+
+    # ------------------------------------------------------------------ document
+    def document(self) -> Document:
+        intro = [Text(f"{len(self.runs)} runs of {len(self.methods)} methods on {len(self.tasks)} tasks, read from "
+                      f"`{self.inputs.results}`. Metrics are on the test split at the best validation epoch; "
+                      "tables give mean ± std (population, ddof = 0) over seeds with the best mean in bold "
+                      "(↑ higher is better, ↓ lower is better); — marks a method not run on a task.")]
+        sections = [self.overview(), *self.task_sections(), self.zoo_section(),
+                    self.check_section("Symmetry checks of the metanetworks", self.inputs.symmetry, "--symmetry",
+                                       "symmetry check", "Largest relative change of each model's output under "
+                                       "random symmetries of its input networks."),
+                    self.check_section("Augmentation self-check", self.inputs.selfcheck, "--selfcheck",
+                                       "self-check", "Largest relative change of example networks' forward pass "
+                                       "under each weight transformation (float64)."),
+                    *self.environment_sections()]
+        return Document("ScaleGMN benchmark report", intro, sections)
+
+
+def _write_directory(path: Path, files: dict[str, bytes]) -> None:
+    """Replace directory ``path`` atomically by one holding ``files`` (relative name → bytes)."""
+    with atomic_path(path) as tmp:
+        tmp.mkdir()
+        for name, content in files.items():
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+
+
+def build_report(inputs: ReportInputs, out: str | Path) -> ReportOutputs:
+    """Read every input, then write ``report.md``, ``report.html``, ``summary.json``, ``tables/`` and
+    ``plots/`` under ``out`` (each replaced atomically; nothing is written if reading fails)."""
+    start = time.perf_counter()
+    out = Path(out)
+    builder = _Builder(inputs)
+    doc = builder.document()
+    plots = {f"plots/{image.filename}": image.png for image in doc.images}
+    for directory in ("tables", "plots"):
+        prefix = f"{directory}/"
+        files = {k[len(prefix):]: v for k, v in (builder.files | plots).items() if k.startswith(prefix)}
+        _write_directory(out / directory, files)
+    write_text(out / "report.md", render_markdown(doc))
+    write_text(out / "report.html", render_html(doc))
+    write_json(out / "summary.json", builder.summary())
+    written = [out / name for name in ("report.md", "report.html", "summary.json", "tables", "plots")]
+    return ReportOutputs(out, written, len(builder.tasks), len(builder.methods), len(builder.runs), len(plots),
+                         time.perf_counter() - start)

@@ -1,0 +1,122 @@
+"""Report figures as PNG bytes, drawn with matplotlib's object API on the Agg canvas (no pyplot state)."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from scalegmn.report.results import TaskSummary, is_scalegmn, metric_label
+
+HIGHLIGHT = "#d62728"
+BASE = "#4c72b0"
+DPI = 110
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """Render ``fig`` to PNG (no timestamp metadata, so equal figures give equal bytes)."""
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _color(method: str) -> str:
+    return HIGHLIGHT if is_scalegmn(method) else BASE
+
+
+def bar_chart(summary: TaskSummary, metric: str) -> bytes:
+    """Mean ``metric`` per method with std error bars; ScaleGMN variants highlighted."""
+    methods = [m for m, s in summary.methods.items() if metric in s.metrics]
+    means = [summary.methods[m].metrics[metric].mean for m in methods]
+    stds = [summary.methods[m].metrics[metric].std for m in methods]
+    fig = Figure(figsize=(max(4.0, 0.8 * len(methods) + 1.5), 3.4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(range(len(methods)), np.nan_to_num(means), yerr=np.nan_to_num(stds), capsize=4,
+           color=[_color(m) for m in methods])
+    ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
+    ax.set_ylabel(metric_label(metric))
+    ax.set_title(summary.info.title, fontsize=10)
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.grid(axis="y", alpha=0.3)
+    return png_bytes(fig)
+
+
+@dataclass
+class ScatterPanel:
+    """Predicted vs true target of one run (``true``, ``pred``: 1-D arrays of equal length)."""
+
+    title: str
+    true: np.ndarray
+    pred: np.ndarray
+    highlight: bool = False
+
+
+def scatter_grid(title: str, panels: Sequence[ScatterPanel], xlabel: str = "true test accuracy",
+                 ylabel: str = "predicted") -> bytes:
+    """One predicted-vs-true scatter per panel with the ``y = x`` diagonal, on shared axes."""
+    ncols = min(4, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig = Figure(figsize=(3.0 * ncols, 2.9 * nrows + 0.4), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    values = np.concatenate([np.concatenate([p.true, p.pred]) for p in panels])
+    values = values[np.isfinite(values)]
+    lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+    for ax, panel in zip(axes.flat, panels):
+        color = HIGHLIGHT if panel.highlight else BASE
+        ax.scatter(panel.true, panel.pred, s=6, alpha=0.6, color=color, linewidths=0)
+        ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.7, linestyle="--")
+        ax.set_title(panel.title, fontsize=9, color=color, fontweight="bold" if panel.highlight else "normal")
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    return png_bytes(fig)
+
+
+def image_grid(title: str, columns: dict[str, np.ndarray], count: int) -> bytes:
+    """The first ``count`` images of each column (arrays ``(n, H, W)`` or ``(n, H, W, C)``), side by side;
+    grayscale rows share one colour scale."""
+    count = min(count, *(len(a) for a in columns.values()))
+    fig = Figure(figsize=(1.6 * len(columns), 1.6 * count + 0.5), layout="constrained")
+    axes = fig.subplots(count, len(columns), squeeze=False)
+    for i in range(count):
+        row = np.stack([images[i] for images in columns.values()])
+        lo, hi = float(row.min()), float(row.max())
+        for j, image in enumerate(row):
+            ax = axes[i, j]
+            if image.ndim == 2:
+                ax.imshow(image, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+            else:
+                ax.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(list(columns)[j], fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    return png_bytes(fig)
+
+
+def histogram(title: str, xlabel: str, groups: dict[str, np.ndarray], bins: int) -> bytes:
+    """Overlaid histograms of one quantity, one per group (e.g. per activation), on shared bins."""
+    values = np.concatenate(list(groups.values()))
+    edges = np.histogram_bin_edges(values, bins=bins)
+    fig = Figure(figsize=(5.0, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    for name, group in groups.items():
+        ax.hist(group, bins=edges, alpha=0.6, label=f"{name} (n={len(group)})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("networks")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return png_bytes(fig)

@@ -1,0 +1,243 @@
+"""Benchmark results: one row per training run (``reports/results.json``), aggregated over seeds.
+
+Metrics are test-set values at the best validation epoch. Aggregates are the mean and the population
+standard deviation (``ddof=0``, as ``numpy.std``) over the seeds whose value is finite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "kendall_tau": True, "r2": True, "accuracy": True, "psnr": True,
+    "mse": False, "mae": False, "loss": False,
+}
+METRIC_LABELS: dict[str, str] = {"kendall_tau": "Kendall τ", "r2": "R²", "mse": "MSE", "accuracy": "accuracy",
+                                 "psnr": "PSNR", "mae": "MAE"}
+METHOD_ORDER: tuple[str, ...] = ("statnn", "mlp", "mlp-aug", "nfn-np", "nfn-hnp", "gmn", "gmn-aug",
+                                 "scalegmn", "scalegmn-b")
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """How a task is titled and which test metric ranks its methods."""
+
+    title: str
+    main_metric: str
+
+
+TASKS: dict[str, TaskInfo] = {
+    "genpred-relu": TaskInfo("Generalization prediction — ReLU CNNs", "kendall_tau"),
+    "genpred-tanh": TaskInfo("Generalization prediction — tanh CNNs", "kendall_tau"),
+    "genpred-mixed": TaskInfo("Generalization prediction — mixed activations", "kendall_tau"),
+    "inr-classification": TaskInfo("INR classification", "accuracy"),
+    "inr-editing": TaskInfo("INR editing (dilation)", "mse"),
+}
+
+
+def metric_label(metric: str, arrow: bool = True) -> str:
+    """Display name of a metric, with its direction arrow (``↑`` higher is better, ``↓`` lower) if known."""
+    direction = {True: " ↑", False: " ↓"}.get(HIGHER_IS_BETTER.get(metric), "")  # type: ignore[arg-type]
+    return METRIC_LABELS.get(metric, metric) + (direction if arrow else "")
+
+
+def is_scalegmn(method: str) -> bool:
+    """Whether a method is one of the ScaleGMN variants (highlighted in plots)."""
+    return method.startswith("scalegmn")
+
+
+def ordered(names: set[str] | list[str], preferred: tuple[str, ...]) -> list[str]:
+    """``names`` in the ``preferred`` order, unknown names after them in alphabetical order."""
+    rank = {name: i for i, name in enumerate(preferred)}
+    return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
+
+
+@dataclass
+class RunResult:
+    """One training run (``result.json`` of ``reports/runs/<task>/<method>/seed<k>/``)."""
+
+    task: str
+    method: str
+    seed: int
+    test: dict[str, float]
+    val: dict[str, float] = field(default_factory=dict)
+    wall_seconds: float | None = None
+    num_params: int | None = None
+    train_graphs_per_s: float | None = None
+    best_epoch: int | None = None
+    epochs: int | None = None
+    device: str | None = None
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _metrics(value: Any, where: str) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object of metric: number, got {type(value).__name__}")
+    return {str(k): _number(v, f"{where}.{k}") for k, v in value.items()}
+
+
+def _optional(row: dict[str, Any], key: str, where: str, kind: type) -> Any:
+    value = row.get(key)
+    return None if value is None else kind(_number(value, f"{where}.{key}"))
+
+
+def parse_run(row: Any, where: str) -> RunResult:
+    """Validate one results row; errors name ``where`` (file and row) and the problem."""
+    if not isinstance(row, dict):
+        raise ValueError(f"{where}: expected an object, got {type(row).__name__}")
+    for key in ("task", "method", "seed", "test"):
+        if key not in row:
+            raise ValueError(f"{where}: missing key {key!r}")
+    for key in ("task", "method"):
+        if not isinstance(row[key], str) or not row[key]:
+            raise ValueError(f"{where}.{key}: expected a non-empty string, got {row[key]!r}")
+    seed = _number(row["seed"], f"{where}.seed")
+    if seed != int(seed):
+        raise ValueError(f"{where}.seed: expected an integer, got {row['seed']!r}")
+    test = _metrics(row["test"], f"{where}.test")
+    if not test:
+        raise ValueError(f"{where}.test: no metrics")
+    device = row.get("device")
+    return RunResult(
+        task=row["task"], method=row["method"], seed=int(seed), test=test,
+        val=_metrics(row.get("val") or {}, f"{where}.val"),
+        wall_seconds=_optional(row, "wall_seconds", where, float),
+        num_params=_optional(row, "num_params", where, int),
+        train_graphs_per_s=_optional(row, "train_graphs_per_s", where, float),
+        best_epoch=_optional(row, "best_epoch", where, int),
+        epochs=_optional(row, "epochs", where, int),
+        device=None if device is None else str(device),
+    )
+
+
+def load_results(path: str | Path) -> list[RunResult]:
+    """Read ``results.json`` (a JSON list of run result objects); ``ValueError`` naming the file if bad."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: results file not found")
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a JSON list of run results, got {type(data).__name__}")
+    if not data:
+        raise ValueError(f"{path}: holds no runs")
+    runs = [parse_run(row, f"{path}: row {i}") for i, row in enumerate(data)]
+    seen: set[tuple[str, str, int]] = set()
+    for i, run in enumerate(runs):
+        key = (run.task, run.method, run.seed)
+        if key in seen:
+            raise ValueError(f"{path}: row {i}: duplicate run task={run.task} method={run.method} seed={run.seed}")
+        seen.add(key)
+    return runs
+
+
+@dataclass
+class Aggregate:
+    """Mean and population std of one metric over the seeds with a finite value (``count`` of ``total``)."""
+
+    mean: float
+    std: float
+    count: int
+    total: int
+
+    @classmethod
+    def of(cls, values: list[float]) -> Aggregate:
+        finite = np.array([v for v in values if math.isfinite(v)], dtype=np.float64)
+        if len(finite) == 0:
+            return cls(math.nan, math.nan, 0, len(values))
+        return cls(float(finite.mean()), float(finite.std()), len(finite), len(values))
+
+
+@dataclass
+class MethodStats:
+    """One method on one task, aggregated over its seeds."""
+
+    method: str
+    runs: list[RunResult]
+    metrics: dict[str, Aggregate]
+    wall_seconds: float | None
+    num_params: int | None
+    train_graphs_per_s: float | None
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted(r.seed for r in self.runs)
+
+    def best_run(self, metric: str) -> RunResult:
+        """The seed with the best finite test ``metric`` (seed order breaks ties; the lowest seed if none)."""
+        sign = -1.0 if HIGHER_IS_BETTER.get(metric, True) else 1.0
+        runs = sorted(self.runs, key=lambda r: r.seed)
+        scored = [(sign * r.test[metric], i) for i, r in enumerate(runs)
+                  if metric in r.test and math.isfinite(r.test[metric])]
+        return runs[min(scored)[1]] if scored else runs[0]
+
+
+def _mean_of(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
+
+
+@dataclass
+class TaskSummary:
+    """All methods of one task: ``metrics`` ordered main metric first, ``methods`` in report order."""
+
+    task: str
+    info: TaskInfo
+    metrics: list[str]
+    methods: dict[str, MethodStats]
+
+    def best(self, metric: str) -> set[str]:
+        """Methods with the best finite mean of ``metric`` (ties all win); empty if it has no direction."""
+        if metric not in HIGHER_IS_BETTER:
+            return set()
+        means = {m: s.metrics[metric].mean for m, s in self.methods.items()
+                 if metric in s.metrics and math.isfinite(s.metrics[metric].mean)}
+        if not means:
+            return set()
+        target = (max if HIGHER_IS_BETTER[metric] else min)(means.values())
+        return {m for m, v in means.items() if v == target}
+
+
+def _task_info(task: str, runs: list[RunResult]) -> TaskInfo:
+    if task in TASKS:
+        return TASKS[task]
+    names = [m for r in runs for m in r.test]
+    known = [m for m in names if m in HIGHER_IS_BETTER]
+    return TaskInfo(task, (known or names)[0])
+
+
+def summarize(runs: list[RunResult]) -> list[TaskSummary]:
+    """Aggregate runs per task and method; tasks in the order of :data:`TASKS`, unknown ones after."""
+    summaries = []
+    for task in ordered({r.task for r in runs}, tuple(TASKS)):
+        task_runs = [r for r in runs if r.task == task]
+        info = _task_info(task, task_runs)
+        metrics = list(dict.fromkeys([info.main_metric] + [m for r in task_runs for m in r.test]))
+        methods = {}
+        for method in ordered({r.method for r in task_runs}, METHOD_ORDER):
+            mruns = [r for r in task_runs if r.method == method]
+            params = _mean_of([r.num_params for r in mruns])
+            methods[method] = MethodStats(
+                method=method,
+                runs=mruns,
+                metrics={m: Aggregate.of([r.test[m] for r in mruns if m in r.test])
+                         for m in metrics if any(m in r.test for r in mruns)},
+                wall_seconds=_mean_of([r.wall_seconds for r in mruns]),
+                num_params=None if params is None else round(params),
+                train_graphs_per_s=_mean_of([r.train_graphs_per_s for r in mruns]),
+            )
+        summaries.append(TaskSummary(task, info, metrics, methods))
+    return summaries

@@ -1,0 +1,122 @@
+"""Result tables in the style of the ScaleGMN paper: methods × metrics, mean ± std over seeds, the best
+mean per column in bold, "—" where a method was not run on a task."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from scalegmn.report.document import Table
+from scalegmn.report.results import Aggregate, TaskSummary, metric_label
+
+MISSING = "—"
+
+
+def decimals_for(means: Sequence[float]) -> int:
+    """Decimals that show the largest finite ``|mean|`` with about 3 significant digits (at least 3)."""
+    finite = [abs(m) for m in means if math.isfinite(m) and m != 0]
+    if not finite:
+        return 3
+    return min(8, max(3, 2 - math.floor(math.log10(max(finite)))))
+
+
+def format_aggregate(agg: Aggregate | None, decimals: int) -> str:
+    """``mean ± std``; ``(k/n seeds)`` appended when some seeds were NaN; "—" when absent."""
+    if agg is None:
+        return MISSING
+    if agg.count == 0:
+        return "nan"
+    text = f"{agg.mean:.{decimals}f} ± {agg.std:.{decimals}f}"
+    return text if agg.count == agg.total else f"{text} ({agg.count}/{agg.total} seeds)"
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return MISSING
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def format_count(value: float | None) -> str:
+    return MISSING if value is None else f"{round(value):,}"
+
+
+def task_table(summary: TaskSummary, methods: Sequence[str]) -> Table:
+    """Rows ``methods`` (those without runs on this task show "—"), columns the test metrics, then
+    seeds, parameter count, mean wall time per run and training throughput."""
+    columns = ["method"] + [metric_label(m) for m in summary.metrics] + ["seeds", "params", "wall time / run",
+                                                                           "train graphs/s"]
+    decimals = {m: decimals_for([s.metrics[m].mean for s in summary.methods.values() if m in s.metrics])
+                for m in summary.metrics}
+    best = {m: summary.best(m) for m in summary.metrics}
+    rows, bold = [], set()
+    for i, method in enumerate(methods):
+        stats = summary.methods.get(method)
+        if stats is None:
+            rows.append([method] + [MISSING] * (len(columns) - 1))
+            continue
+        cells = [format_aggregate(stats.metrics.get(m), decimals[m]) for m in summary.metrics]
+        bold |= {(i, 1 + j) for j, m in enumerate(summary.metrics) if method in best[m]}
+        rows.append([method] + cells + [str(len(stats.seeds)), format_count(stats.num_params),
+                                        format_seconds(stats.wall_seconds), format_count(stats.train_graphs_per_s)])
+    caption = (f"{summary.info.title}: test metrics at the best validation epoch, mean ± std over seeds; "
+               "best in bold (↑ higher is better, ↓ lower is better).")
+    return Table(columns, rows, bold, caption)
+
+
+def task_frame(summary: TaskSummary) -> pd.DataFrame:
+    """The numbers behind :func:`task_table`: one row per method, ``<metric>_mean``/``_std`` columns."""
+    records = []
+    for method, stats in summary.methods.items():
+        record: dict[str, Any] = {"task": summary.task, "method": method, "seeds": len(stats.seeds)}
+        for m in summary.metrics:
+            agg = stats.metrics.get(m)
+            record[f"{m}_mean"] = math.nan if agg is None else agg.mean
+            record[f"{m}_std"] = math.nan if agg is None else agg.std
+        record |= {"num_params": stats.num_params, "wall_seconds": stats.wall_seconds,
+                   "train_graphs_per_s": stats.train_graphs_per_s}
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str]) -> Table:
+    """Methods × tasks on each task's main metric (the paper's headline table)."""
+    columns = ["method"] + [f"{s.task} ({metric_label(s.info.main_metric)})" for s in summaries]
+    rows, bold = [], set()
+    for i, method in enumerate(methods):
+        row = [method]
+        for j, s in enumerate(summaries):
+            metric = s.info.main_metric
+            decimals = decimals_for([st.metrics[metric].mean for st in s.methods.values() if metric in st.metrics])
+            stats = s.methods.get(method)
+            row.append(format_aggregate(None if stats is None else stats.metrics.get(metric), decimals))
+            if method in s.best(metric):
+                bold.add((i, 1 + j))
+        rows.append(row)
+    return Table(columns, rows, bold, "Main metric per task (test, mean ± std over seeds; best in bold).")
+
+
+def format_value(value: Any) -> str:
+    """Display form of a JSON value in a records table: floats ``.2e`` or ``.4g``, booleans yes/NO."""
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:.2e}" if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5) else f"{value:.4g}"
+    if value is None:
+        return MISSING
+    return str(value)
+
+
+def records_table(rows: Sequence[dict[str, Any]], caption: str = "") -> Table:
+    """A table of JSON records (columns: the union of their keys, in first-seen order); false booleans
+    (a failed check) are shown in bold."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    cells = [[format_value(row.get(c)) for c in columns] for row in rows]
+    bold = {(i, j) for i, row in enumerate(rows) for j, c in enumerate(columns) if row.get(c) is False}
+    return Table(columns, cells, bold, caption)

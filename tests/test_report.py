@@ -1,0 +1,267 @@
+"""The benchmark report: tables (mean ± std, best in bold), plots, self-contained HTML, missing inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from scalegmn.cli import app
+from scalegmn.examples import random_cnn, random_siren
+from scalegmn.report.build import ReportInputs, build_report
+from scalegmn.report.checks import load_check_rows
+from scalegmn.report.document import markdown_table
+from scalegmn.report.plots import bar_chart
+from scalegmn.report.results import load_results, summarize
+from scalegmn.report.runs import read_edit_examples
+from scalegmn.report.tables import task_table
+from scalegmn.report.timings import read_timings, record_stage
+from scalegmn.zoo import save_zoo
+
+# task -> method -> per-seed test metrics
+RESULTS = {
+    "genpred-relu": {
+        "statnn": [{"kendall_tau": 0.70, "r2": 0.5, "mse": 0.004}] * 3,
+        "gmn": [{"kendall_tau": t, "r2": 0.6, "mse": 0.001} for t in (0.5, 0.6, 0.7)],
+        "scalegmn": [{"kendall_tau": t, "r2": 0.4, "mse": 0.002} for t in (0.8, 0.9, 1.0)],
+    },
+    "inr-editing": {
+        "gmn": [{"mse": m} for m in (0.03, 0.05)],
+        "scalegmn": [{"mse": m} for m in (0.02, 0.04)],
+    },
+}
+
+
+def write_results(root: Path) -> Path:
+    rows = [{"task": task, "method": method, "seed": seed, "test": test, "val": test, "best_epoch": 1, "epochs": 2,
+             "wall_seconds": 10.0 + seed, "num_params": 1000, "train_graphs_per_s": 50.0, "device": "cpu"}
+            for task, methods in RESULTS.items() for method, seeds in methods.items()
+            for seed, test in enumerate(seeds)]
+    path = root / "results.json"
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def write_run_artefacts(root: Path) -> Path:
+    runs, rng = root / "runs", np.random.default_rng(0)
+    for method in RESULTS["genpred-relu"]:
+        for seed in range(3):
+            d = runs / "genpred-relu" / method / f"seed{seed}"
+            d.mkdir(parents=True)
+            true = rng.uniform(0.1, 0.9, 20)
+            pd.DataFrame({"id": [f"n{i}" for i in range(20)], "true": true, "pred": true + 0.01}).to_csv(
+                d / "predictions.csv", index=False)
+    for method in RESULTS["inr-editing"]:
+        for seed in range(2):
+            d = runs / "inr-editing" / method / f"seed{seed}"
+            d.mkdir(parents=True)
+            img = rng.uniform(0, 1, (3, 8, 8))
+            np.savez(d / "edit_examples.npz", original=img, edited=img * 0.5, target=img ** 2)
+    return runs
+
+
+def write_zoos(root: Path) -> list[Path]:
+    g = torch.Generator().manual_seed(0)
+    cnns = []
+    for i in range(8):
+        net = random_cnn(channels=(1, 2, 2), num_classes=3, activation=("relu", "tanh")[i % 2], generator=g)
+        net.meta = {"id": f"cnn{i}", "source": "tiny-cnn", "score": 0.1 * i}
+        cnns.append(net)
+    inrs = []
+    for i in range(6):
+        net = random_siren((2, 4, 1), generator=g)
+        net.meta = {"id": f"inr{i}", "source": "tiny-inr", "label": i % 3, "psnr": 20.0 + i}
+        inrs.append(net)
+    save_zoo(root / "zoo-cnn", cnns, {"name": "tiny-cnn"})
+    save_zoo(root / "zoo-inr", inrs, {"name": "tiny-inr"})
+    return [root / "zoo-cnn", root / "zoo-inr"]
+
+
+def write_symmetry(root: Path) -> Path:
+    rows = [{"model": m, "transform": t, "max_rel_change": 1e-7 if m != "mlp" else 0.3, "invariant": m != "mlp"}
+            for m in ("scalegmn", "gmn", "mlp") for t in ("permutation", "scale")]
+    path = root / "symmetry.json"
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def full_inputs(root: Path) -> ReportInputs:
+    selfcheck = root / "selfcheck.json"
+    selfcheck.write_text(json.dumps({"checks": 1, "passed": 1, "max_rel_error": 1e-16, "results": [
+        {"network": "relu_mlp", "transform": "random_symmetry", "trials": 5, "max_rel_error": 1e-16,
+         "passed": True}]}))
+    params = root / "params.yaml"
+    params.write_text("train:\n  epochs: 2\n")
+    with record_stage("zoo", root / "timings"):
+        pass
+    return ReportInputs(results=write_results(root), runs=write_run_artefacts(root), zoos=write_zoos(root),
+                        symmetry=write_symmetry(root), selfcheck=selfcheck, params=params,
+                        timings=root / "timings", histogram_bins=5, edit_examples=2)
+
+
+def test_task_table_holds_mean_and_std_over_seeds_with_best_in_bold(tmp_path):
+    tasks = summarize(load_results(write_results(tmp_path)))
+    genpred = tasks[0]
+    assert genpred.task == "genpred-relu" and genpred.metrics == ["kendall_tau", "r2", "mse"]
+    table = task_table(genpred, ["statnn", "gmn", "scalegmn"])
+    rows = {row[0]: row for row in table.rows}
+    std = float(np.std([0.8, 0.9, 1.0]))
+    assert rows["scalegmn"][1] == f"0.900 ± {std:.3f}"
+    assert rows["gmn"][1] == f"0.600 ± {std:.3f}"
+    assert rows["statnn"][1] == "0.700 ± 0.000"
+    assert rows["scalegmn"][4:8] == ["3", "1,000", "11.0 s", "50"]
+    # higher is better for Kendall τ and R², lower for MSE
+    assert table.bold == {(2, 1), (1, 2), (1, 3)}
+    md = markdown_table(table)
+    assert f"| scalegmn | **0.900 ± {std:.3f}** | 0.400 ± 0.000 |" in md
+
+
+def test_editing_mse_is_lower_is_better_and_unrun_methods_show_a_dash(tmp_path):
+    editing = summarize(load_results(write_results(tmp_path)))[1]
+    table = task_table(editing, ["statnn", "gmn", "scalegmn"])
+    assert table.rows[0] == ["statnn"] + ["—"] * (len(table.columns) - 1)
+    assert table.rows[2][1] == "0.0300 ± 0.0100"
+    assert table.bold == {(2, 1)}
+
+
+def test_nan_seeds_are_left_out_of_the_mean_and_flagged(tmp_path):
+    rows = [{"task": "genpred-tanh", "method": "gmn", "seed": s, "test": {"kendall_tau": v}}
+            for s, v in enumerate([0.5, math.nan, 0.7])]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(rows))
+    (summary,) = summarize(load_results(path))
+    assert task_table(summary, ["gmn"]).rows[0][1] == "0.600 ± 0.100 (2/3 seeds)"
+
+
+def test_best_run_is_the_best_seed_in_the_metric_direction(tmp_path):
+    tasks = summarize(load_results(write_results(tmp_path)))
+    assert tasks[0].methods["scalegmn"].best_run("kendall_tau").seed == 2
+    assert tasks[1].methods["scalegmn"].best_run("mse").seed == 0
+
+
+def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
+    out = tmp_path / "reports"
+    written = build_report(full_inputs(tmp_path), out)
+    html = (out / "report.html").read_text()
+    pngs = sorted((out / "plots").glob("*.png"))
+    names = {p.name for p in pngs}
+    assert {"genpred-relu_bars.png", "genpred-relu_predictions.png", "inr-editing_bars.png",
+            "inr-editing_edits_scalegmn.png", "zoo_tiny-cnn_score.png", "zoo_tiny-inr_psnr.png"} <= names
+    assert written.images == len(pngs)
+    assert html.count('src="data:image/png;base64,') == len(pngs)
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
+    assert "<link" not in html and "<script" not in html
+    md = (out / "report.md").read_text()
+    assert {Path(p).name for p in re.findall(r"\]\((plots/[^)]+\.png)\)", md)} == names
+    for section in ("Model zoos", "Symmetry checks", "Augmentation self-check", "Parameters", "Packages",
+                    "Hardware", "Timings"):
+        assert f"## {section}" in md or f"### {section}" in md
+    assert "**4/6** checks passed" in md and "| mlp | permutation | 0.3 | **NO** |" in md
+    assert "| tiny-cnn |" in md and "relu 4, tanh 4" in md
+    assert "epochs: 2" in md and "| zoo |" in md
+
+
+def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
+    out = tmp_path / "reports"
+    build_report(full_inputs(tmp_path), out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["runs"] == 13
+    assert summary["tasks"]["genpred-relu"]["best_method"] == "scalegmn"
+    assert summary["tasks"]["genpred-relu"]["best_mean"] == pytest.approx(0.9)
+    assert summary["tasks"]["inr-editing"]["best_method"] == "scalegmn"
+    assert summary["symmetry"] == {"checks": 6, "passed": 4}
+    bars = pd.read_csv(out / "plots/data/bars/genpred-relu.csv")
+    assert list(bars["method"]) == ["statnn", "gmn", "scalegmn"]
+    assert bars["mean"].tolist() == pytest.approx([0.7, 0.6, 0.9])
+    preds = pd.read_csv(out / "plots/data/predictions/genpred-relu_scalegmn.csv")
+    assert list(preds.columns) == ["id", "true", "pred"] and len(preds) == 20
+    hist = pd.read_csv(out / "plots/data/histograms/tiny-cnn_score.csv")
+    assert hist["count"].sum() == 8
+    overview = pd.read_csv(out / "tables/overview.csv")
+    assert set(overview["task"]) == {"genpred-relu", "inr-editing"}
+    assert (out / "tables/genpred-relu.md").read_text().startswith("| method | Kendall τ ↑ |")
+
+
+def test_missing_optional_inputs_omit_sections_with_a_note(tmp_path):
+    out = tmp_path / "reports"
+    inputs = ReportInputs(results=write_results(tmp_path), runs=tmp_path / "no-runs", zoos=[tmp_path / "no-zoo"],
+                          symmetry=tmp_path / "missing.json", timings=None)
+    build_report(inputs, out)
+    md = (out / "report.md").read_text()
+    assert f"No symmetry check: `{tmp_path / 'missing.json'}` not found; section omitted." in md
+    assert "No self-check given (`--selfcheck`); section omitted." in md
+    assert f"No zoo: `{tmp_path / 'no-zoo'}` not found" in md
+    assert "No params file given" in md and "No stage timings given" in md
+    assert sorted(p.name for p in (out / "plots").glob("*.png")) == ["genpred-relu_bars.png", "inr-editing_bars.png"]
+    assert "symmetry" not in json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{not json", "not valid JSON"),
+    ('{"task": "x"}', "expected a JSON list"),
+    ("[]", "holds no runs"),
+    ('[{"task": "t", "method": "m", "seed": 0}]', "row 0: missing key 'test'"),
+    ('[{"task": "t", "method": "m", "seed": 0, "test": {"mse": "low"}}]', "row 0.test.mse: expected a number"),
+    ('[{"task": "t", "method": "m", "seed": 0, "test": {"mse": 1}},'
+     ' {"task": "t", "method": "m", "seed": 0, "test": {"mse": 2}}]', "row 1: duplicate run"),
+])
+def test_malformed_results_file_gives_an_error_naming_the_file(tmp_path, content, problem):
+    path = tmp_path / "results.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=re.escape(str(path)) + ".*" + re.escape(problem)):
+        load_results(path)
+
+
+def test_cli_writes_the_report_and_reports_bad_input_by_file_name(tmp_path):
+    runner = CliRunner()
+    results = write_results(tmp_path)
+    ok = runner.invoke(app, ["report", "--results", str(results), "--runs", str(tmp_path / "runs"),
+                             "--out", str(tmp_path / "out")])
+    assert ok.exit_code == 0, ok.output
+    assert "13 runs, 3 methods, 2 tasks" in ok.output
+    assert (tmp_path / "out" / "report.html").is_file()
+    results.write_text("[1]")
+    bad = runner.invoke(app, ["report", "--results", str(results), "--out", str(tmp_path / "out2")])
+    assert bad.exit_code == 2
+    assert "results.json" in bad.output and "expected an object" in bad.output
+    assert not (tmp_path / "out2").exists()
+
+
+def test_record_stage_writes_seconds_that_read_timings_reads_back(tmp_path):
+    with record_stage("train", tmp_path):
+        pass
+    with pytest.raises(RuntimeError), record_stage("failed", tmp_path):
+        raise RuntimeError
+    timings = read_timings(tmp_path)
+    assert list(timings) == ["train"] and 0 <= timings["train"] < 5
+    single = tmp_path / "all.json"
+    single.write_text('{"zoo": 3.5, "train": 10}')
+    assert read_timings(single) == {"zoo": 3.5, "train": 10.0}
+
+
+def test_check_rows_are_read_from_a_list_or_an_object_holding_one(tmp_path):
+    path = tmp_path / "checks.json"
+    path.write_text('{"results": [{"model": "gmn", "invariant": true}]}')
+    assert load_check_rows(path) == [{"model": "gmn", "invariant": True}]
+    path.write_text('{"model": "gmn"}')
+    with pytest.raises(ValueError, match="checks.json: expected a list of records"):
+        load_check_rows(path)
+
+
+def test_edit_examples_of_different_shapes_are_rejected(tmp_path):
+    path = tmp_path / "edit_examples.npz"
+    np.savez(path, original=np.zeros((2, 4, 4)), edited=np.zeros((2, 4, 4)), target=np.zeros((2, 5, 5)))
+    with pytest.raises(ValueError, match="edit_examples.npz: expected three arrays of one shape"):
+        read_edit_examples(path)
+
+
+def test_plots_are_deterministic(tmp_path):
+    summary = summarize(load_results(write_results(tmp_path)))[0]
+    assert bar_chart(summary, "kendall_tau") == bar_chart(summary, "kendall_tau")
