@@ -32,6 +32,10 @@ RESULTS = {
         "gmn": [{"kendall_tau": t, "r2": 0.6, "mse": 0.001} for t in (0.5, 0.6, 0.7)],
         "scalegmn": [{"kendall_tau": t, "r2": 0.4, "mse": 0.002} for t in (0.8, 0.9, 1.0)],
     },
+    "inr-classification": {
+        "gmn": [{"accuracy": a} for a in (0.5, 0.7)],
+        "scalegmn": [{"accuracy": a} for a in (0.8, 0.9)],
+    },
     "inr-editing": {
         "gmn": [{"mse": m} for m in (0.03, 0.05)],
         "scalegmn": [{"mse": m} for m in (0.02, 0.04)],
@@ -44,6 +48,8 @@ def write_results(root: Path) -> Path:
              "wall_seconds": 10.0 + seed, "num_params": 1000, "train_graphs_per_s": 50.0, "device": "cpu"}
             for task, methods in RESULTS.items() for method, seeds in methods.items()
             for seed, test in enumerate(seeds)]
+    rows.append({"task": "inr-editing", "method": "statnn", "seed": 0, "status": "not_applicable",
+                 "reason": "needs an equivariant model", "test": {}, "val": {}, "num_params": None})
     path = root / "results.json"
     path.write_text(json.dumps(rows))
     return path
@@ -57,6 +63,13 @@ def write_run_artefacts(root: Path) -> Path:
             d.mkdir(parents=True)
             true = rng.uniform(0.1, 0.9, 20)
             pd.DataFrame({"id": [f"n{i}" for i in range(20)], "true": true, "pred": true + 0.01}).to_csv(
+                d / "predictions.csv", index=False)
+    for method in RESULTS["inr-classification"]:
+        for seed in range(2):
+            d = runs / "inr-classification" / method / f"seed{seed}"
+            d.mkdir(parents=True)
+            labels = np.arange(12) % 3
+            pd.DataFrame({"id": range(12), "true": labels, "pred": (labels + 1 - seed) % 3}).to_csv(
                 d / "predictions.csv", index=False)
     for method in RESULTS["inr-editing"]:
         for seed in range(2):
@@ -124,7 +137,8 @@ def test_task_table_holds_mean_and_std_over_seeds_with_best_in_bold(tmp_path):
 
 
 def test_editing_mse_is_lower_is_better_and_unrun_methods_show_a_dash(tmp_path):
-    editing = summarize(load_results(write_results(tmp_path)))[1]
+    editing = summarize(load_results(write_results(tmp_path)))[2]
+    assert editing.task == "inr-editing" and editing.not_applicable == {"statnn": "needs an equivariant model"}
     table = task_table(editing, ["statnn", "gmn", "scalegmn"])
     assert table.rows[0] == ["statnn"] + ["—"] * (len(table.columns) - 1)
     assert table.rows[2][1] == "0.0300 ± 0.0100"
@@ -143,7 +157,7 @@ def test_nan_seeds_are_left_out_of_the_mean_and_flagged(tmp_path):
 def test_best_run_is_the_best_seed_in_the_metric_direction(tmp_path):
     tasks = summarize(load_results(write_results(tmp_path)))
     assert tasks[0].methods["scalegmn"].best_run("kendall_tau").seed == 2
-    assert tasks[1].methods["scalegmn"].best_run("mse").seed == 0
+    assert tasks[2].methods["scalegmn"].best_run("mse").seed == 0
 
 
 def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
@@ -152,7 +166,8 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     html = (out / "report.html").read_text()
     pngs = sorted((out / "plots").glob("*.png"))
     names = {p.name for p in pngs}
-    assert {"genpred-relu_bars.png", "genpred-relu_predictions.png", "inr-editing_bars.png",
+    assert {"genpred-relu_bars.png", "genpred-relu_predictions.png", "inr-classification_confusion.png",
+            "inr-editing_bars.png",
             "inr-editing_edits_scalegmn.png", "zoo_tiny-cnn_score.png", "zoo_tiny-inr_psnr.png"} <= names
     assert written.images == len(pngs)
     assert html.count('src="data:image/png;base64,') == len(pngs)
@@ -166,13 +181,15 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     assert "**4/6** checks passed" in md and "| mlp | permutation | 0.3 | **NO** |" in md
     assert "| tiny-cnn |" in md and "relu 4, tanh 4" in md
     assert "epochs: 2" in md and "| zoo |" in md
+    assert "Not applicable: `statnn` (needs an equivariant model)." in md
+    assert "inr-editing_edits_statnn.png" not in names and "inr-classification_predictions.png" not in names
 
 
 def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
     out = tmp_path / "reports"
     build_report(full_inputs(tmp_path), out)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["runs"] == 13
+    assert summary["runs"] == 17
     assert summary["tasks"]["genpred-relu"]["best_method"] == "scalegmn"
     assert summary["tasks"]["genpred-relu"]["best_mean"] == pytest.approx(0.9)
     assert summary["tasks"]["inr-editing"]["best_method"] == "scalegmn"
@@ -181,11 +198,13 @@ def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
     assert list(bars["method"]) == ["statnn", "gmn", "scalegmn"]
     assert bars["mean"].tolist() == pytest.approx([0.7, 0.6, 0.9])
     preds = pd.read_csv(out / "plots/data/predictions/genpred-relu_scalegmn.csv")
-    assert list(preds.columns) == ["id", "true", "pred"] and len(preds) == 20
+    assert list(preds.columns) == ["id", "target", "prediction"] and len(preds) == 20
     hist = pd.read_csv(out / "plots/data/histograms/tiny-cnn_score.csv")
     assert hist["count"].sum() == 8
     overview = pd.read_csv(out / "tables/overview.csv")
-    assert set(overview["task"]) == {"genpred-relu", "inr-editing"}
+    assert set(overview["task"]) == {"genpred-relu", "inr-classification", "inr-editing"}
+    confusion = pd.read_csv(out / "plots/data/confusion/inr-classification_scalegmn.csv")
+    assert list(confusion.columns) == ["actual", "predicted"] and (confusion["actual"] == confusion["predicted"]).all()
     assert (out / "tables/genpred-relu.md").read_text().startswith("| method | Kendall τ ↑ |")
 
 
@@ -199,7 +218,8 @@ def test_missing_optional_inputs_omit_sections_with_a_note(tmp_path):
     assert "No self-check given (`--selfcheck`); section omitted." in md
     assert f"No zoo: `{tmp_path / 'no-zoo'}` not found" in md
     assert "No params file given" in md and "No stage timings given" in md
-    assert sorted(p.name for p in (out / "plots").glob("*.png")) == ["genpred-relu_bars.png", "inr-editing_bars.png"]
+    assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
+        "genpred-relu_bars.png", "inr-classification_bars.png", "inr-editing_bars.png"]
     assert "symmetry" not in json.loads((out / "summary.json").read_text())
 
 
@@ -225,7 +245,7 @@ def test_cli_writes_the_report_and_reports_bad_input_by_file_name(tmp_path):
     ok = runner.invoke(app, ["report", "--results", str(results), "--runs", str(tmp_path / "runs"),
                              "--out", str(tmp_path / "out")])
     assert ok.exit_code == 0, ok.output
-    assert "13 runs, 3 methods, 2 tasks" in ok.output
+    assert "17 runs, 3 methods, 3 tasks" in ok.output
     assert (tmp_path / "out" / "report.html").is_file()
     results.write_text("[1]")
     bad = runner.invoke(app, ["report", "--results", str(results), "--out", str(tmp_path / "out2")])

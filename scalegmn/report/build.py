@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scalegmn.io import atomic_path, write_json, write_text
@@ -20,7 +21,8 @@ from scalegmn.report.checks import load_check_rows, passed
 from scalegmn.report.document import Code, Document, Image, Section, Table, Text, markdown_table, render_html, \
     render_markdown
 from scalegmn.report.environment import hardware, package_versions
-from scalegmn.report.plots import ScatterPanel, bar_chart, histogram, image_grid, scatter_grid
+from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confusion_grid, histogram, image_grid, \
+    scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, metric_label, \
     ordered, summarize
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, read_edit_examples, read_predictions, \
@@ -93,6 +95,7 @@ class _Builder:
         self.task_metrics: dict[str, dict[str, Any]] = {}
         self.check_counts: dict[str, dict[str, int]] = {}
         self.runs = load_results(inputs.results)
+        self.ok_runs = sum(r.status == "ok" for r in self.runs)
         self.tasks = summarize(self.runs)
         self.methods = ordered({r.method for r in self.runs}, METHOD_ORDER)
 
@@ -121,6 +124,9 @@ class _Builder:
             self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(bars)
             blocks = [table, Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric),
                                    f"{summary.info.title}: {metric_label(metric)} per method, mean ± std over seeds.")]
+            if summary.not_applicable:
+                blocks.insert(1, Text("Not applicable: " + "; ".join(
+                    f"`{m}` ({reason or 'no reason given'})" for m, reason in summary.not_applicable.items()) + "."))
             blocks += self._predictions(summary) + self._edits(summary)
             sections.append(Section(f"{summary.info.title} (`{summary.task}`)", blocks))
             self.task_metrics[summary.task] = self._task_summary(summary)
@@ -140,7 +146,7 @@ class _Builder:
     def summary(self) -> dict[str, Any]:
         """Headline numbers for ``dvc metrics``: per task the best method on its main metric and every
         method's mean and std; pass counts of the checks (NaN written as null)."""
-        return {"runs": len(self.runs), "tasks": self.task_metrics, **self.check_counts}
+        return {"runs": self.ok_runs, "tasks": self.task_metrics, **self.check_counts}
 
     def _best_runs(self, summary: TaskSummary, filename: str) -> list[tuple[str, RunResult, Path]]:
         if self.inputs.runs is None:
@@ -153,22 +159,42 @@ class _Builder:
                 found.append((method, run, path))
         return found
 
-    def _predictions(self, summary: TaskSummary) -> list[Image | Text]:
-        metric = summary.info.main_metric
-        panels = []
+    def _predictions(self, summary: TaskSummary) -> list[Image]:
+        """Regression: predicted vs true scatter; classification: confusion matrices (best seed of each method)."""
+        metric, kind, task = summary.info.main_metric, summary.info.kind, slug(summary.task)
+        if kind not in ("regression", "classification"):
+            return []
+        scatters, confusions = [], []
         for method, run, path in self._best_runs(summary, PREDICTIONS_FILE):
             frame = read_predictions(path)
-            self.files[f"plots/data/predictions/{slug(summary.task)}_{slug(method)}.csv"] = _csv(frame)
-            value = run.test.get(metric, math.nan)
-            panels.append(ScatterPanel(f"{method} (seed {run.seed}): {metric_label(metric, arrow=False)} {value:.3f}",
-                                       frame["true"].to_numpy(), frame["pred"].to_numpy(), is_scalegmn(method)))
-        if not panels:
-            return []
-        caption = (f"{summary.info.title}: predicted vs true test accuracy of the test networks, best seed of "
-                   "each method (ScaleGMN in red); dashed: y = x.")
-        return [Image(f"{slug(summary.task)}_predictions", scatter_grid(summary.info.title, panels), caption)]
+            title = f"{method} (seed {run.seed}): {metric_label(metric, arrow=False)} {run.test.get(metric, math.nan):.3f}"
+            if kind == "regression":
+                self.files[f"plots/data/predictions/{task}_{slug(method)}.csv"] = _csv(
+                    frame.rename(columns={"true": "target", "pred": "prediction"}))
+                scatters.append(ScatterPanel(title, frame["true"].to_numpy(), frame["pred"].to_numpy(),
+                                             is_scalegmn(method)))
+            else:
+                labels = frame[["true", "pred"]].round().astype("int64")
+                self.files[f"plots/data/confusion/{task}_{slug(method)}.csv"] = _csv(
+                    labels.rename(columns={"true": "actual", "pred": "predicted"}))
+                k = int(labels.to_numpy().max()) + 1
+                matrix = np.zeros((k, k), dtype=np.int64)
+                np.add.at(matrix, (labels["true"].to_numpy(), labels["pred"].to_numpy()), 1)
+                confusions.append(ConfusionPanel(title, matrix, is_scalegmn(method)))
+        images = []
+        if scatters:
+            images.append(Image(f"{task}_predictions", scatter_grid(summary.info.title, scatters),
+                                f"{summary.info.title}: predicted vs true test accuracy of the test networks, "
+                                "best seed of each method (ScaleGMN in red); dashed: y = x."))
+        if confusions:
+            images.append(Image(f"{task}_confusion", confusion_grid(summary.info.title, confusions),
+                                f"{summary.info.title}: confusion matrices on the test INRs (rows normalised), "
+                                "best seed of each method (ScaleGMN in red)."))
+        return images
 
     def _edits(self, summary: TaskSummary) -> list[Image]:
+        if summary.info.kind != "editing":
+            return []
         images = []
         for method, run, path in self._best_runs(summary, EDIT_EXAMPLES_FILE):
             ex = read_edit_examples(path)
@@ -283,7 +309,9 @@ class _Builder:
 
     # ------------------------------------------------------------------ document
     def document(self) -> Document:
-        intro = [Text(f"{len(self.runs)} runs of {len(self.methods)} methods on {len(self.tasks)} tasks, read from "
+        skipped = len(self.runs) - self.ok_runs
+        intro = [Text(f"{self.ok_runs} runs" + (f" (and {skipped} not applicable)" if skipped else "")
+                      + f" of {len(self.methods)} methods on {len(self.tasks)} tasks, read from "
                       f"`{self.inputs.results}`. Metrics are on the test split at the best validation epoch; "
                       "tables give mean ± std (population, ddof = 0) over seeds with the best mean in bold "
                       "(↑ higher is better, ↓ lower is better); — marks a method not run on a task.")]
@@ -324,5 +352,5 @@ def build_report(inputs: ReportInputs, out: str | Path) -> ReportOutputs:
     write_text(out / "report.html", render_html(doc))
     write_json(out / "summary.json", builder.summary())
     written = [out / name for name in ("report.md", "report.html", "summary.json", "tables", "plots")]
-    return ReportOutputs(out, written, len(builder.tasks), len(builder.methods), len(builder.runs), len(plots),
+    return ReportOutputs(out, written, len(builder.tasks), len(builder.methods), builder.ok_runs, len(plots),
                          time.perf_counter() - start)

@@ -57,13 +57,21 @@ class ScatterPanel:
     highlight: bool = False
 
 
+def _panel_grid(count: int, size: float = 3.0, share: bool = True) -> tuple[Figure, np.ndarray]:
+    """A figure with ``count`` panels, up to 4 per row (unused axes hidden)."""
+    ncols = min(4, count)
+    nrows = math.ceil(count / ncols)
+    fig = Figure(figsize=(size * ncols, (size - 0.1) * nrows + 0.4), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=share, sharey=share)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def scatter_grid(title: str, panels: Sequence[ScatterPanel], xlabel: str = "true test accuracy",
                  ylabel: str = "predicted") -> bytes:
     """One predicted-vs-true scatter per panel with the ``y = x`` diagonal, on shared axes."""
-    ncols = min(4, len(panels))
-    nrows = math.ceil(len(panels) / ncols)
-    fig = Figure(figsize=(3.0 * ncols, 2.9 * nrows + 0.4), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    fig, axes = _panel_grid(len(panels))
     values = np.concatenate([np.concatenate([p.true, p.pred]) for p in panels])
     values = values[np.isfinite(values)]
     lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
@@ -73,12 +81,37 @@ def scatter_grid(title: str, panels: Sequence[ScatterPanel], xlabel: str = "true
         ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.7, linestyle="--")
         ax.set_title(panel.title, fontsize=9, color=color, fontweight="bold" if panel.highlight else "normal")
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(panels):]:
-        ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel(xlabel)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    return png_bytes(fig)
+
+
+@dataclass
+class ConfusionPanel:
+    """Confusion counts of one run: ``matrix[i, j]`` test networks of class ``i`` predicted as ``j``."""
+
+    title: str
+    matrix: np.ndarray
+    highlight: bool = False
+
+
+def confusion_grid(title: str, panels: Sequence[ConfusionPanel]) -> bytes:
+    """One row-normalised confusion matrix per panel (rows: true class, columns: predicted class)."""
+    fig, axes = _panel_grid(len(panels), share=False)
+    for ax, panel in zip(axes.flat, panels):
+        totals = panel.matrix.sum(axis=1, keepdims=True)
+        ax.imshow(panel.matrix / np.maximum(totals, 1), cmap="Blues", vmin=0.0, vmax=1.0)
+        k = panel.matrix.shape[0]
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel("predicted", fontsize=8)
+        ax.set_ylabel("true", fontsize=8)
+        color = HIGHLIGHT if panel.highlight else BASE
+        ax.set_title(panel.title, fontsize=9, color=color, fontweight="bold" if panel.highlight else "normal")
     fig.suptitle(title, fontsize=10)
     return png_bytes(fig)
 

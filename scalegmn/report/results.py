@@ -19,26 +19,29 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "mse": False, "mae": False, "loss": False,
 }
 METRIC_LABELS: dict[str, str] = {"kendall_tau": "Kendall τ", "r2": "R²", "mse": "MSE", "accuracy": "accuracy",
-                                 "psnr": "PSNR", "mae": "MAE"}
+                                 "psnr": "PSNR", "mae": "MAE", "identity_mse": "MSE of the unedited"}
 METHOD_ORDER: tuple[str, ...] = ("statnn", "mlp", "mlp-aug", "nfn-np", "nfn-hnp", "gmn", "gmn-aug",
                                  "scalegmn", "scalegmn-b")
 
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """How a task is titled and which test metric ranks its methods."""
+    """How a task is titled, which test metric ranks its methods, and its kind (``regression``,
+    ``classification`` or ``editing``: how its ``predictions.csv`` / ``edit_examples.npz`` are plotted)."""
 
     title: str
     main_metric: str
+    kind: str
 
 
 TASKS: dict[str, TaskInfo] = {
-    "genpred-relu": TaskInfo("Generalization prediction — ReLU CNNs", "kendall_tau"),
-    "genpred-tanh": TaskInfo("Generalization prediction — tanh CNNs", "kendall_tau"),
-    "genpred-mixed": TaskInfo("Generalization prediction — mixed activations", "kendall_tau"),
-    "inr-classification": TaskInfo("INR classification", "accuracy"),
-    "inr-editing": TaskInfo("INR editing (dilation)", "mse"),
+    "genpred-relu": TaskInfo("Generalization prediction — ReLU CNNs", "kendall_tau", "regression"),
+    "genpred-tanh": TaskInfo("Generalization prediction — tanh CNNs", "kendall_tau", "regression"),
+    "genpred-mixed": TaskInfo("Generalization prediction — mixed activations", "kendall_tau", "regression"),
+    "inr-classification": TaskInfo("INR classification", "accuracy", "classification"),
+    "inr-editing": TaskInfo("INR editing (dilation)", "mse", "editing"),
 }
+KIND_OF_METRIC: dict[str, str] = {"kendall_tau": "regression", "r2": "regression", "accuracy": "classification"}
 
 
 def metric_label(metric: str, arrow: bool = True) -> str:
@@ -60,12 +63,15 @@ def ordered(names: set[str] | list[str], preferred: tuple[str, ...]) -> list[str
 
 @dataclass
 class RunResult:
-    """One training run (``result.json`` of ``reports/runs/<task>/<method>/seed<k>/``)."""
+    """One training run (``result.json`` of ``reports/runs/<task>/<method>/seed<k>/``); ``status`` is
+    ``ok`` or ``not_applicable`` (then ``reason`` says why and ``test`` is empty)."""
 
     task: str
     method: str
     seed: int
     test: dict[str, float]
+    status: str = "ok"
+    reason: str = ""
     val: dict[str, float] = field(default_factory=dict)
     wall_seconds: float | None = None
     num_params: int | None = None
@@ -105,12 +111,16 @@ def parse_run(row: Any, where: str) -> RunResult:
     seed = _number(row["seed"], f"{where}.seed")
     if seed != int(seed):
         raise ValueError(f"{where}.seed: expected an integer, got {row['seed']!r}")
+    status = str(row.get("status", "ok"))
+    if status not in ("ok", "not_applicable"):
+        raise ValueError(f"{where}.status: expected 'ok' or 'not_applicable', got {status!r}")
     test = _metrics(row["test"], f"{where}.test")
-    if not test:
+    if not test and status == "ok":
         raise ValueError(f"{where}.test: no metrics")
     device = row.get("device")
     return RunResult(
-        task=row["task"], method=row["method"], seed=int(seed), test=test,
+        task=row["task"], method=row["method"], seed=int(seed), test=test, status=status,
+        reason=str(row.get("reason") or ""),
         val=_metrics(row.get("val") or {}, f"{where}.val"),
         wall_seconds=_optional(row, "wall_seconds", where, float),
         num_params=_optional(row, "num_params", where, int),
@@ -198,6 +208,7 @@ class TaskSummary:
     info: TaskInfo
     metrics: list[str]
     methods: dict[str, MethodStats]
+    not_applicable: dict[str, str] = field(default_factory=dict)
 
     def best(self, metric: str) -> set[str]:
         """Methods with the best finite mean of ``metric`` (ties all win); empty if it has no direction."""
@@ -216,14 +227,17 @@ def _task_info(task: str, runs: list[RunResult]) -> TaskInfo:
         return TASKS[task]
     names = [m for r in runs for m in r.test]
     known = [m for m in names if m in HIGHER_IS_BETTER]
-    return TaskInfo(task, (known or names)[0])
+    main = (known or names or ["none"])[0]
+    return TaskInfo(task, main, KIND_OF_METRIC.get(main, "editing"))
 
 
 def summarize(runs: list[RunResult]) -> list[TaskSummary]:
-    """Aggregate runs per task and method; tasks in the order of :data:`TASKS`, unknown ones after."""
+    """Aggregate the ``ok`` runs per task and method; tasks in the order of :data:`TASKS`, unknown ones
+    after; methods with only ``not_applicable`` runs are listed in ``not_applicable`` with the reason."""
     summaries = []
     for task in ordered({r.task for r in runs}, tuple(TASKS)):
-        task_runs = [r for r in runs if r.task == task]
+        task_runs = [r for r in runs if r.task == task and r.status == "ok"]
+        skipped = {r.method: r.reason for r in runs if r.task == task and r.status != "ok"}
         info = _task_info(task, task_runs)
         metrics = list(dict.fromkeys([info.main_metric] + [m for r in task_runs for m in r.test]))
         methods = {}
@@ -239,5 +253,6 @@ def summarize(runs: list[RunResult]) -> list[TaskSummary]:
                 num_params=None if params is None else round(params),
                 train_graphs_per_s=_mean_of([r.train_graphs_per_s for r in mruns]),
             )
-        summaries.append(TaskSummary(task, info, metrics, methods))
+        not_applicable = {m: skipped[m] for m in ordered(set(skipped) - set(methods), METHOD_ORDER)}
+        summaries.append(TaskSummary(task, info, metrics, methods, not_applicable))
     return summaries
