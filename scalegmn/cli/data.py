@@ -1,3 +1,151 @@
-"""`scalegmn` sub-commands: data."""
+"""`scalegmn` sub-commands: data (augment, shard, publish, bench-loader)."""
 
-from scalegmn.cli.main import app, console  # noqa: F401
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import typer
+
+from scalegmn.cli.main import app, console
+from scalegmn.io import write_json
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@app.command("augment")
+def augment(
+    zoo: Path = typer.Argument(..., help="Input zoo directory."),
+    out: Path = typer.Argument(..., help="Output zoo directory (our format; replaced atomically)."),
+    copies: int = typer.Option(2, help="Random symmetry copies per network (0: none)."),
+    seed: int = typer.Option(0, help="Base seed; copy k of network id uses a seed derived from (seed, id, k)."),
+    max_log_scale: float = typer.Option(math.log(4.0), help="ReLU scales are exp(U[-max_log_scale, max_log_scale])."),
+    permute: bool = typer.Option(True, help="Permute hidden neurons."),
+    scale: bool = typer.Option(True, help="Scale hidden neurons (positive scalars or signs, by activation)."),
+    canonicalize: bool = typer.Option(False, help="Phase-canonicalize sine networks (originals and copies)."),
+    part_size: int = typer.Option(1024, help="Networks per part file."),
+) -> None:
+    """Write a zoo with K random function-preserving symmetry copies of every (training) network."""
+    from scalegmn.store.augment import AugmentConfig
+    from scalegmn.store.stages import augment_zoo
+
+    try:
+        config = AugmentConfig(copies, seed, max_log_scale, permute, scale, canonicalize)
+        summary = augment_zoo(zoo, out, config, part_size=part_size)
+    except ValueError as err:
+        _fail(str(err))
+    console.print(f"augment: {summary.read} networks + {summary.details['copies']} copies -> {out} "
+                  f"in {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)")
+
+
+@app.command("shard")
+def shard(
+    zoo: Path = typer.Argument(..., help="Input zoo directory (e.g. the output of `scalegmn augment`)."),
+    out: Path = typer.Argument(..., help="Output graph dataset directory (replaced atomically)."),
+    train: float = typer.Option(0.8, help="Fraction of source networks in train (networks with a stored split keep it)."),
+    val: float = typer.Option(0.1, help="Fraction of source networks in val."),
+    test: float = typer.Option(0.1, help="Fraction of source networks in test."),
+    seed: int = typer.Option(0, help="Seed of the split permutation."),
+    rows_per_shard: int = typer.Option(4096, help="Rows per Arrow shard file."),
+    batch_rows: int = typer.Option(256, help="Rows per Arrow record batch (the write buffer)."),
+) -> None:
+    """Write a zoo as a graph dataset: Arrow shards, stored splits and metadata (streaming)."""
+    from scalegmn.store.shards import ShardConfig
+    from scalegmn.store.splits import SplitConfig
+    from scalegmn.store.stages import shard_zoo
+
+    try:
+        summary = shard_zoo(zoo, out, SplitConfig(train, val, test, seed), ShardConfig(rows_per_shard, batch_rows))
+    except ValueError as err:
+        _fail(str(err))
+    sizes = summary.details["split_sizes"]
+    console.print(f"shard: {summary.written} networks (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
+                  f"{summary.details['dropped_eval_copies']} copies of val/test networks dropped) -> {out} "
+                  f"in {summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)")
+
+
+@app.command("publish")
+def publish(
+    dataset: Path = typer.Argument(..., help="Graph dataset directory (output of `scalegmn shard`)."),
+    repo_id: str = typer.Option(..., help="Hub dataset repository, ORG/NAME."),
+    token: str | None = typer.Option(None, help="Hugging Face token (default: HF_TOKEN or the saved login)."),
+    dry_run: Path | None = typer.Option(None, help="Write the folder that would be pushed here; push nothing."),
+    license: str = typer.Option("cc-by-4.0", help="License of the dataset card."),
+    source: str | None = typer.Option(None, help="Source zoo for the citation: small-cnn-zoo, dws-inr, "
+                                                  "nfn-cifar-inr or digits (default: guessed from the zoo name)."),
+    private: bool = typer.Option(False, help="Create the repository as private."),
+    rows_per_file: int = typer.Option(50_000, help="Rows per Parquet file."),
+) -> None:
+    """Publish a graph dataset to the Hugging Face Hub as Parquet with a dataset card."""
+    from scalegmn.store.publish import PublishError, export_hub_folder
+    from scalegmn.store.publish import publish as push
+
+    start = time.perf_counter()
+    try:
+        if dry_run is not None:
+            export = export_hub_folder(dataset, dry_run, repo_id=repo_id, license=license, source=source,
+                                       rows_per_file=rows_per_file)
+            files = sum(len(f) for f in export.files.values())
+            console.print(f"publish (dry run): {files} Parquet files and README.md for {repo_id} written to {dry_run} "
+                          f"in {time.perf_counter() - start:.1f} s; nothing was pushed")
+            return
+        url = push(dataset, repo_id=repo_id, token=token, private=private, license=license, source=source)
+    except (ValueError, PublishError) as err:
+        _fail(str(err))
+    console.print(f"publish: {dataset} pushed to https://huggingface.co/datasets/{repo_id} ({url}) "
+                  f"in {time.perf_counter() - start:.1f} s")
+
+
+@app.command("bench-loader")
+def bench_loader(
+    dataset: Path | None = typer.Argument(None, help="Graph dataset directory (omit with --synthetic)."),
+    synthetic: int = typer.Option(0, help="Instead: write this many random Small-CNN-Zoo-architecture CNNs "
+                                          "(float32) to a temporary dataset and load that."),
+    batch_size: int = typer.Option(256, help="Graphs per batch."),
+    epochs: int = typer.Option(3, help="Passes over the dataset (shuffled)."),
+    threads: int = typer.Option(0, help="torch threads (0: torch's default)."),
+    seed: int = typer.Option(0, help="Shuffle seed."),
+    out: Path | None = typer.Option(None, help="Write the measurements as JSON here."),
+) -> None:
+    """Measure graph loading throughput (graphs/s) of the shard-backed dataset's loader."""
+    from scalegmn.store import ShardConfig, open_dataset, write_dataset
+    from scalegmn.store.synthetic import synthetic_cnn_zoo
+
+    if (dataset is None) == (synthetic == 0):
+        _fail("give either a DATASET directory or --synthetic N")
+    if threads:
+        torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory(prefix="scalegmn-bench-") as tmp:
+        write_rate = None
+        if dataset is None:
+            start = time.perf_counter()
+            dataset = Path(tmp) / "synthetic"
+            write_dataset(dataset, ((net, "train") for net in synthetic_cnn_zoo(synthetic)),
+                          source={"info": {"name": "synthetic-cnn"}}, params={"synthetic": synthetic},
+                          config=ShardConfig())
+            write_rate = synthetic / (time.perf_counter() - start)
+        try:
+            ds = open_dataset(dataset)
+        except ValueError as err:
+            _fail(str(err))
+        loader = ds.loader(batch_size=batch_size, shuffle=True, seed=seed)
+        rates = []
+        for _ in range(epochs):
+            start, graphs = time.perf_counter(), 0
+            for batch in loader:
+                graphs += batch.num_graphs
+            rates.append(graphs / (time.perf_counter() - start))
+    result = {"dataset": str(dataset), "rows": len(ds), "batch_size": batch_size, "epochs": epochs,
+              "threads": torch.get_num_threads(), "graphs_per_s": rates, "best_graphs_per_s": max(rates),
+              "shard_write_networks_per_s": write_rate}
+    if out is not None:
+        write_json(out, result)
+    console.print(f"bench-loader: {len(ds)} graphs x {epochs} epochs, batch {batch_size}, {torch.get_num_threads()} "
+                  f"threads: {max(rates):.0f} graphs/s best, {sum(rates) / len(rates):.0f} mean"
+                  + (f"; shard write {write_rate:.0f} networks/s" if write_rate else ""))

@@ -99,3 +99,15 @@ def read_metadata(directory: str | Path) -> dict[str, Any]:
             "rebuild the dataset with the shard stage"
         )
     return meta
+
+
+def architecture_from_dict(d: dict[str, Any]) -> Architecture:
+    """The inverse of :func:`architecture_to_dict` (extra keys ignored)."""
+    return Architecture(
+        layer_sizes=tuple(d["layer_sizes"]),
+        kernel_shapes=tuple(None if k is None else (int(k[0]), int(k[1])) for k in d["kernel_shapes"]),
+        strides=tuple(d["strides"]),
+        paddings=tuple(d["paddings"]),
+        pooling=d["pooling"],
+        flatten_size=int(d["flatten_size"]),
+    )
