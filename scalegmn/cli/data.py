@@ -15,7 +15,7 @@ from scalegmn.io import write_json
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -41,7 +41,7 @@ def augment(
     except ValueError as err:
         _fail(str(err))
     console.print(f"augment: {summary.read} networks + {summary.details['copies']} copies -> {out} "
-                  f"in {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)")
+                  f"in {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)", soft_wrap=True)
 
 
 @app.command("shard")
@@ -67,7 +67,7 @@ def shard(
     sizes = summary.details["split_sizes"]
     console.print(f"shard: {summary.written} networks (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
                   f"{summary.details['dropped_eval_copies']} copies of val/test networks dropped) -> {out} "
-                  f"in {summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)")
+                  f"in {summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)", soft_wrap=True)
 
 
 @app.command("publish")
@@ -93,13 +93,13 @@ def publish(
                                        rows_per_file=rows_per_file)
             files = sum(len(f) for f in export.files.values())
             console.print(f"publish (dry run): {files} Parquet files and README.md for {repo_id} written to {dry_run} "
-                          f"in {time.perf_counter() - start:.1f} s; nothing was pushed")
+                          f"in {time.perf_counter() - start:.1f} s; nothing was pushed", soft_wrap=True)
             return
         url = push(dataset, repo_id=repo_id, token=token, private=private, license=license, source=source)
     except (ValueError, PublishError) as err:
         _fail(str(err))
     console.print(f"publish: {dataset} pushed to https://huggingface.co/datasets/{repo_id} ({url}) "
-                  f"in {time.perf_counter() - start:.1f} s")
+                  f"in {time.perf_counter() - start:.1f} s", soft_wrap=True)
 
 
 @app.command("bench-loader")
@@ -148,4 +148,4 @@ def bench_loader(
         write_json(out, result)
     console.print(f"bench-loader: {len(ds)} graphs x {epochs} epochs, batch {batch_size}, {torch.get_num_threads()} "
                   f"threads: {max(rates):.0f} graphs/s best, {sum(rates) / len(rates):.0f} mean"
-                  + (f"; shard write {write_rate:.0f} networks/s" if write_rate else ""))
+                  + (f"; shard write {write_rate:.0f} networks/s" if write_rate else ""), soft_wrap=True)

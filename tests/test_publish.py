@@ -1,0 +1,92 @@
+"""Publishing: the dry-run folder loads offline with `datasets` and matches the dataset; no token or
+offline gives a clear error and publishes nothing. Nothing here contacts the network."""
+
+import datasets
+import huggingface_hub.constants
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from scalegmn.cli import app
+from scalegmn.store import ShardConfig, open_dataset, write_dataset
+from scalegmn.store.publish import PublishError, export_hub_folder, publish
+from scalegmn.store.rows import COLUMNS, network_from_row
+from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch, tmp_path):
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.setenv(name, "1")
+        monkeypatch.setattr(datasets.config, name, True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+
+
+def make_dataset(path, nets):
+    splits = ("train", "train", "val", "test", "train")
+    write_dataset(path, ((n, splits[i % 5]) for i, n in enumerate(nets)),
+                  source={"info": {"name": "digits-inr", "kind": "inr"}}, params={"k": 1}, config=ShardConfig(rows_per_shard=4))
+    return open_dataset(path)
+
+
+def front_matter(readme):
+    return yaml.safe_load(readme.split("---\n")[1])
+
+
+def test_dry_run_folder_loads_offline_and_matches(tmp_path):
+    ds = make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(11)))
+    runner = CliRunner()
+    result = runner.invoke(app, ["publish", str(tmp_path / "ds"), "--repo-id", "me/digits-inr",
+                                 "--dry-run", str(tmp_path / "hub"), "--rows-per-file", "3"])
+    assert result.exit_code == 0, result.output
+    assert "nothing was pushed" in result.output
+    files = sorted(p.relative_to(tmp_path / "hub").as_posix() for p in (tmp_path / "hub").rglob("*") if p.is_file())
+    assert files == ["README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00003.parquet",
+                     "data/train-00001-of-00003.parquet", "data/train-00002-of-00003.parquet",
+                     "data/val-00000-of-00001.parquet"]
+    loaded = datasets.load_dataset(str(tmp_path / "hub"), cache_dir=str(tmp_path / "cache"))
+    assert {s: loaded[s].num_rows for s in loaded} == ds.metadata["split_sizes"] == {"train": 7, "val": 2, "test": 2}
+    frame = ds.frame().set_index("id")
+    for split in loaded:
+        for row in loaded[split]:
+            assert list(row) == list(COLUMNS) and row["split"] == split
+            assert network_from_row(row).equals(ds.network(int(frame.loc[row["id"], "row"])))
+
+
+def test_dataset_card_describes_the_dataset(tmp_path):
+    make_dataset(tmp_path / "ds", list(synthetic_cnn_zoo(5, channels=(1, 2))))
+    export = export_hub_folder(tmp_path / "ds", tmp_path / "hub", repo_id="me/x", source="small-cnn-zoo")
+    readme = (tmp_path / "hub" / "README.md").read_text()
+    meta = front_matter(readme)
+    assert meta["license"] == "cc-by-4.0" and meta["pretty_name"] and "graph-ml" in meta["task_categories"]
+    assert meta["configs"][0]["data_files"] == [{"split": s, "path": f"data/{s}-*"} for s in ("train", "val", "test")]
+    assert "Predicting Neural Network Accuracy from Weights" in readme and "Unterthiner" in readme
+    assert all(f"`{name}`" in readme for name in COLUMNS)
+    assert "| train | 3 |" in readme and export.files["val"] == ["data/val-00000-of-00001.parquet"]
+    inr = export_hub_folder(tmp_path / "ds", tmp_path / "hub2", repo_id="me/x")
+    assert "scikit-learn" in (inr.folder / "README.md").read_text()
+
+
+def test_no_token_is_a_clear_error_and_nothing_is_published(tmp_path):
+    make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(3)))
+    with pytest.raises(PublishError, match="no Hugging Face token.*nothing was published"):
+        publish(tmp_path / "ds", repo_id="me/x")
+    result = CliRunner().invoke(app, ["publish", str(tmp_path / "ds"), "--repo-id", "me/x"])
+    assert result.exit_code == 1 and "no Hugging Face token" in result.output and "pushed to" not in result.output
+
+
+def test_offline_is_a_clear_error(tmp_path):
+    make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(3)))
+    with pytest.raises(PublishError, match="offline.*nothing was published"):
+        publish(tmp_path / "ds", repo_id="me/x", token="hf_dummy")
+
+
+def test_bad_repo_id_and_source_are_refused(tmp_path):
+    make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(3)))
+    with pytest.raises(ValueError, match="not of the form ORG/NAME"):
+        export_hub_folder(tmp_path / "ds", tmp_path / "hub", repo_id="no-slash")
+    with pytest.raises(ValueError, match="unknown source zoo"):
+        export_hub_folder(tmp_path / "ds", tmp_path / "hub", repo_id="me/x", source="imagenet")
+    assert not (tmp_path / "hub").exists()

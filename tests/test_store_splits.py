@@ -1,0 +1,45 @@
+"""Splits: deterministic, by source network, exact fractions, standard splits kept, no leakage."""
+
+import pytest
+
+from scalegmn.store.splits import NetworkKey, SplitConfig, plan_splits
+
+
+def keys(n_sources, copies=0, preset=None):
+    out = []
+    for i in range(n_sources):
+        out.append(NetworkKey(f"n{i}", f"n{i}", False, (preset or {}).get(i)))
+        out += [NetworkKey(f"n{i}~aug{k}", f"n{i}", True, (preset or {}).get(i)) for k in range(copies)]
+    return out
+
+
+def test_splits_are_exact_deterministic_and_by_source():
+    plan = plan_splits(keys(100, copies=2), SplitConfig(0.7, 0.2, 0.1, seed=3))
+    assert plan.sizes() == {"train": 70, "val": 20, "test": 10}
+    assert plan == plan_splits(reversed(keys(100, copies=2)), SplitConfig(0.7, 0.2, 0.1, seed=3))
+    assert plan != plan_splits(keys(100, copies=2), SplitConfig(0.7, 0.2, 0.1, seed=4))
+    for key in keys(100, copies=2):
+        split = plan.split_of(key)
+        if key.is_copy:
+            assert split in (None, "train") and (split is None) == (plan.source_split[key.source_id] != "train")
+        else:
+            assert split == plan.source_split[key.id]
+    assert len(plan.dropped) == 2 * 30
+
+
+def test_standard_splits_are_kept():
+    preset = {0: "test", 1: "val", 2: "train"}
+    plan = plan_splits(keys(10, copies=1, preset=preset), SplitConfig(1.0, 0.0, 0.0))
+    assert [plan.source_split[f"n{i}"] for i in range(4)] == ["test", "val", "train", "train"]
+    assert plan.dropped == {"n0~aug0", "n1~aug0"}
+
+
+def test_bad_plans_are_refused():
+    with pytest.raises(ValueError, match="sum to 1"):
+        SplitConfig(0.5, 0.2, 0.2)
+    with pytest.raises(ValueError, match="appears twice"):
+        plan_splits(keys(2) + keys(1), SplitConfig())
+    with pytest.raises(ValueError, match="missing source networks"):
+        plan_splits([NetworkKey("a~aug0", "a", True, None)], SplitConfig())
+    with pytest.raises(ValueError, match="differs from its source"):
+        plan_splits([NetworkKey("a", "a", False, "val"), NetworkKey("a~aug0", "a", True, "train")], SplitConfig())
