@@ -22,7 +22,7 @@ from scalegmn.report.plots import bar_chart
 from scalegmn.report.results import load_results, summarize
 from scalegmn.report.runs import read_edit_examples
 from scalegmn.report.tables import task_table
-from scalegmn.report.timings import read_timings, record_stage
+from scalegmn.report.timings import group_stages, read_timings, record_stage
 from scalegmn.zoo import save_zoo
 
 # task -> method -> per-seed test metrics
@@ -180,7 +180,7 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
         assert f"## {section}" in md or f"### {section}" in md
     assert "**4/6** checks passed" in md and "| mlp | permutation | 0.3 | **NO** |" in md
     assert "| tiny-cnn |" in md and "relu 4, tanh 4" in md
-    assert "epochs: 2" in md and "| zoo |" in md
+    assert "epochs: 2" in md and "| zoo | 1 |" in md
     assert "Not applicable: `statnn` (needs an equivariant model)." in md
     assert "inr-editing_edits_statnn.png" not in names and "inr-classification_predictions.png" not in names
 
@@ -255,12 +255,16 @@ def test_cli_writes_the_report_and_reports_bad_input_by_file_name(tmp_path):
 
 
 def test_record_stage_writes_seconds_that_read_timings_reads_back(tmp_path):
-    with record_stage("train", tmp_path):
-        pass
+    for name in ("train@genpred-relu/gmn/seed0", "train@genpred-relu/gmn/seed1", "zoo"):
+        with record_stage(name, tmp_path):
+            pass
     with pytest.raises(RuntimeError), record_stage("failed", tmp_path):
         raise RuntimeError
+    assert (tmp_path / "train@genpred-relu_gmn_seed0.json").is_file()
     timings = read_timings(tmp_path)
-    assert list(timings) == ["train"] and 0 <= timings["train"] < 5
+    assert sorted(timings) == ["train@genpred-relu/gmn/seed0", "train@genpred-relu/gmn/seed1", "zoo"]
+    assert all(0 <= s < 5 for s in timings.values())
+    assert group_stages({"train@a": 1.0, "train@b": 2.5, "zoo": 3.0}) == {"train": (2, 3.5), "zoo": (1, 3.0)}
     single = tmp_path / "all.json"
     single.write_text('{"zoo": 3.5, "train": 10}')
     assert read_timings(single) == {"zoo": 3.5, "train": 10.0}

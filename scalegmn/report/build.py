@@ -28,7 +28,7 @@ from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_sca
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, read_edit_examples, read_predictions, \
     run_directory
 from scalegmn.report.tables import MISSING, format_seconds, overview_table, records_table, task_frame, task_table
-from scalegmn.report.timings import read_timings
+from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.report.zoos import ZooStats, histogram_frame, zoo_stats
 
 
@@ -256,14 +256,15 @@ class _Builder:
         return blocks
 
     # ------------------------------------------------------------------ checks
-    def check_section(self, title: str, path: Path | None, option: str, what: str, caption: str) -> Section:
+    def check_section(self, key: str, title: str, path: Path | None, option: str, what: str,
+                      caption: str) -> Section:
+        """The rows of a check file as a table (failed checks in bold); pass counts go to the summary."""
         section = Section(title)
         if path is None or not path.is_file():
             section.blocks.append(_missing_note(what, path, option))
             return section
         rows = load_check_rows(path)
         ok = sum(passed(r) for r in rows)
-        key = slug(path.stem)
         self.check_counts[key] = {"checks": len(rows), "passed": ok}
         table = records_table(rows, caption)
         self._table_files(key, table, pd.DataFrame.from_records(rows))
@@ -291,13 +292,14 @@ class _Builder:
         section = Section("Timings", level=3)
         path = self.inputs.timings
         if path is not None and path.exists():
-            timings = read_timings(path)
-            total = sum(timings.values())
-            rows = [[stage, format_seconds(s), f"{100 * s / total:.1f} %" if total else MISSING]
-                    for stage, s in timings.items()]
-            rows.append(["total", format_seconds(total), "100.0 %" if total else MISSING])
-            section.blocks.append(Table(["stage", "wall time", "share"], rows, {(len(rows) - 1, 0)},
-                                        f"Per-stage wall time (from `{path}`)."))
+            groups = group_stages(read_timings(path))
+            total = sum(s for _, s in groups.values())
+            rows = [[stage, str(n), format_seconds(s), f"{100 * s / total:.1f} %" if total else MISSING]
+                    for stage, (n, s) in groups.items()]
+            rows.append(["total", str(sum(n for n, _ in groups.values())), format_seconds(total),
+                         "100.0 %" if total else MISSING])
+            section.blocks.append(Table(["stage", "runs", "wall time", "share"], rows, {(len(rows) - 1, 0)},
+                                        f"Per-stage wall time, matrix stages summed (from `{path}`)."))
         else:
             section.blocks.append(_missing_note("stage timings", path, "--timings"))
         train = [[t.task, str(sum(len(s.runs) for s in t.methods.values())),
@@ -316,10 +318,10 @@ class _Builder:
                       "tables give mean ± std (population, ddof = 0) over seeds with the best mean in bold "
                       "(↑ higher is better, ↓ lower is better); — marks a method not run on a task.")]
         sections = [self.overview(), *self.task_sections(), self.zoo_section(),
-                    self.check_section("Symmetry checks of the metanetworks", self.inputs.symmetry, "--symmetry",
+                    self.check_section("symmetry", "Symmetry checks of the metanetworks", self.inputs.symmetry, "--symmetry",
                                        "symmetry check", "Largest relative change of each model's output under "
                                        "random symmetries of its input networks."),
-                    self.check_section("Augmentation self-check", self.inputs.selfcheck, "--selfcheck",
+                    self.check_section("selfcheck", "Augmentation self-check", self.inputs.selfcheck, "--selfcheck",
                                        "self-check", "Largest relative change of example networks' forward pass "
                                        "under each weight transformation (float64)."),
                     *self.environment_sections()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +14,30 @@ from scalegmn.io import write_json
 TIMINGS_DIR = Path("reports/timings")
 
 
+def timing_path(name: str, directory: str | Path = TIMINGS_DIR) -> Path:
+    """``<directory>/<name>.json`` with characters other than letters, digits and ``@._-`` replaced by ``_``."""
+    return Path(directory) / (re.sub(r"[^A-Za-z0-9@._-]+", "_", name) + ".json")
+
+
 @contextmanager
 def record_stage(name: str, directory: str | Path = TIMINGS_DIR) -> Iterator[None]:
-    """Time the block and, if it succeeds, write ``{"stage": name, "seconds": s}`` to ``<directory>/<name>.json``."""
+    """Time the block and, if it succeeds, write ``{"stage": name, "seconds": s}`` to :func:`timing_path`.
+
+    Name matrix stages ``<stage>@<item>`` (e.g. ``train@genpred-relu-scalegmn-seed0``): the report sums
+    them per ``<stage>``."""
     start = time.perf_counter()
     yield
-    write_json(Path(directory) / f"{name}.json", {"stage": name, "seconds": round(time.perf_counter() - start, 3)})
+    write_json(timing_path(name, directory), {"stage": name, "seconds": round(time.perf_counter() - start, 3)})
+
+
+def group_stages(timings: dict[str, float]) -> dict[str, tuple[int, float]]:
+    """Stage → (count, total seconds), summing matrix stages ``<stage>@<item>`` per ``<stage>``."""
+    groups: dict[str, tuple[int, float]] = {}
+    for name, seconds in timings.items():
+        stage = name.split("@", 1)[0]
+        count, total = groups.get(stage, (0, 0.0))
+        groups[stage] = (count + 1, total + seconds)
+    return groups
 
 
 def _seconds(value: object, where: str) -> float:
