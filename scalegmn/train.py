@@ -337,7 +337,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type,
                                            enabled=config.amp and self.amp_dtype == torch.float16)
         self.fingerprint = {"task": task.name, "method": self.method, "seed": seed, "rows": len(self.dataset),
-                            "config": config.fingerprint()}
+                            **config.fingerprint()}
 
     # -- one step / one pass
     def _autocast(self):

@@ -20,6 +20,11 @@ from torch import Tensor
 from scalegmn.tasks.objectives import DilationEditing, LabelClassification, Objective, ScoreRegression
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+OBJECTIVES: dict[str, type[Objective]] = {
+    "regression": ScoreRegression,
+    "classification": LabelClassification,
+    "editing": DilationEditing,
+}
 
 
 class NotApplicableError(ValueError):
@@ -32,15 +37,26 @@ class Task:
 
     Attributes:
         name: task name (``genpred-relu``, ...).
+        zoo: the kind of zoo it reads, ``"cnn"`` or ``"inr"``.
         kind: ``"regression"`` (target ``score``), ``"classification"`` (``label``) or ``"editing"``.
         activations: keep only networks with these activations (``None``: all).
         equivariant: needs a model with node/edge outputs (``build_model(..., equivariant=True)``).
     """
 
     name: str
+    zoo: str
     kind: str
     activations: tuple[str, ...] | None = None
     equivariant: bool = False
+
+    @property
+    def selection_metric(self) -> str:
+        """The validation metric that selects the best epoch (``kendall_tau``, ``accuracy`` or ``mse``)."""
+        return OBJECTIVES[self.kind].selection_metric
+
+    @property
+    def maximize(self) -> bool:
+        return OBJECTIVES[self.kind].maximize
 
     def rows(self, frame: pd.DataFrame, eval_augmented: bool = False) -> dict[str, Tensor]:
         """Row indices per split (ascending). Val/test keep originals only unless ``eval_augmented``."""
@@ -85,11 +101,11 @@ class Task:
 TASKS: dict[str, Task] = {
     t.name: t
     for t in (
-        Task("genpred-relu", "regression", ("relu",)),
-        Task("genpred-tanh", "regression", ("tanh",)),
-        Task("genpred-mixed", "regression"),
-        Task("inr-classification", "classification"),
-        Task("inr-editing", "editing", equivariant=True),
+        Task("genpred-relu", "cnn", "regression", ("relu",)),
+        Task("genpred-tanh", "cnn", "regression", ("tanh",)),
+        Task("genpred-mixed", "cnn", "regression"),
+        Task("inr-classification", "inr", "classification"),
+        Task("inr-editing", "inr", "editing", equivariant=True),
     )
 }
 

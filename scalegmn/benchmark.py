@@ -1,0 +1,148 @@
+"""The benchmark runner: every (task × method × seed) on the same stored splits, one row per run.
+
+Run settings come from one mapping (the ``train:`` section of ``params.yaml`` is one)::
+
+    defaults: {epochs: 20, batch_size: 32, ...}          # TrainConfig fields, model options under `model`
+    tasks:    {inr-editing: {image_size: 8, ...}, ...}   # per task
+    methods:  {scalegmn: {model: {hidden: 32}}, ...}     # per method
+    runs:     {genpred-relu/statnn: {lr: 3e-3}, ...}     # per (task, method), rarely needed
+
+merged in that order (``model`` dictionaries merge key by key). Results are the runs' ``result.json``
+records (``scalegmn.train``), collected into ``results.json`` and a tidy CSV.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scalegmn.io import atomic_path, write_json
+from scalegmn.tasks import get_task
+from scalegmn.train import TrainConfig, read_result, train
+
+SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in (extra or {}).items():
+        if key == "model" and isinstance(value, dict):
+            out["model"] = {**out.get("model", {}), **value}
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolve_config(settings: dict[str, Any], task: str, method: str, where: str = "train settings") -> TrainConfig:
+    """The :class:`TrainConfig` of one (task, method) from layered settings (see the module docstring);
+    top-level keys other than :data:`SETTINGS_KEYS` (e.g. ``seeds``, ``datasets``) are ignored."""
+    layers: list[Any] = [settings.get("defaults")]
+    for section, key in (("tasks", task), ("methods", method), ("runs", f"{task}/{method}")):
+        table = settings.get(section) or {}
+        if not isinstance(table, dict):
+            raise ValueError(f"{where}: section {section!r} must be a mapping")
+        layers.append(table.get(key))
+    values: dict[str, Any] = {}
+    for layer in layers:
+        if layer is not None and not isinstance(layer, dict):
+            raise ValueError(f"{where}: settings for {task}/{method} must be mappings, got {layer!r}")
+        values = _merge(values, layer or {})
+    return TrainConfig.from_dict(values, f"{where} ({task}/{method})")
+
+
+def run_dir(root: str | Path, task: str, method: str, seed: int) -> Path:
+    """``root/<task>/<method>/seed<k>`` (an import-path method name has ``:`` replaced by ``-``)."""
+    return Path(root) / task / method.replace(":", "-") / f"seed{seed}"
+
+
+@dataclass
+class Benchmark:
+    """What to run: tasks × methods × seeds, the dataset of each zoo kind (``cnn``/``inr``) or task name,
+    and the layered settings."""
+
+    tasks: list[str]
+    methods: list[str]
+    seeds: list[int]
+    datasets: dict[str, str]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def dataset_for(self, task: str) -> str:
+        path = self.datasets.get(task) or self.datasets.get(get_task(task).zoo)
+        if path is None:
+            raise ValueError(f"no dataset for task {task!r}: give one for {get_task(task).zoo!r} or {task!r}")
+        return path
+
+    def run_one(self, task: str, method: str, seed: int, out_root: str | Path, resume: bool = True,
+                overrides: list[str] | None = None) -> dict[str, Any]:
+        """Train one run into :func:`run_dir` (a finished run with a ``result.json`` is reused when ``resume``)."""
+        out = run_dir(out_root, task, method, seed)
+        if resume and (out / "result.json").is_file():
+            return read_result(out)
+        config = resolve_config(self.settings, task, method).with_overrides(overrides or [])
+        result = train(task, method, self.dataset_for(task), seed=seed, out_dir=out, config=config,
+                       method=method, resume=resume)
+        assert result is not None
+        return result
+
+    def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None) -> list[dict[str, Any]]:
+        """Every run, in task, method, seed order; returns the result records."""
+        for task in self.tasks:
+            get_task(task)
+            self.dataset_for(task)
+        return [self.run_one(t, m, s, out_root, resume, overrides)
+                for t in self.tasks for m in self.methods for s in self.seeds]
+
+
+def collect_results(runs_root: str | Path) -> list[dict[str, Any]]:
+    """Every ``<task>/<method>/seed<k>/result.json`` under ``runs_root``, sorted by task, method, seed."""
+    paths = sorted(Path(runs_root).glob("*/*/seed*/result.json"))
+    results = [read_result(p.parent) for p in paths]
+    return sorted(results, key=lambda r: (r["task"], r["method"], int(r["seed"])))
+
+
+def results_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """Tidy table, one row per run: identity, status, ``test_<metric>``/``val_<metric>`` columns, best
+    epoch, epochs, wall seconds, parameter count, training throughput and device."""
+    rows = []
+    for r in results:
+        row = {k: r.get(k) for k in ("task", "method", "seed", "status")}
+        row |= {f"test_{k}": v for k, v in (r.get("test") or {}).items()}
+        row |= {f"val_{k}": v for k, v in (r.get("val") or {}).items()}
+        row |= {k: r.get(k) for k in ("best_epoch", "epochs", "wall_seconds", "num_params", "train_graphs_per_s",
+                                      "device")}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Method × task table of the test selection metric, ``mean ± std`` over seeds (``n/a`` where the
+    method cannot do the task)."""
+    cells: dict[tuple[str, str], str] = {}
+    for (task, method), group in frame.groupby(["task", "method"], sort=True):
+        column = f"test_{get_task(task).selection_metric}"
+        ok = group[group["status"] == "ok"]
+        values = ok[column].astype(float) if column in ok else pd.Series(dtype=float)
+        if values.empty:
+            cells[(method, task)] = "n/a"
+        else:
+            std = values.std(ddof=0) if len(values) > 1 else math.nan
+            cells[(method, task)] = f"{values.mean():.4f} ± {std:.4f}" if not math.isnan(std) else f"{values.mean():.4f}"
+    table = pd.Series(cells).unstack()
+    table.index.name, table.columns.name = "method", "task"
+    return table
+
+
+def write_results(results: list[dict[str, Any]], json_path: str | Path, csv_path: str | Path | None = None) -> pd.DataFrame:
+    """Write ``results.json`` (the list of result records) and the tidy CSV, atomically; returns the table."""
+    write_json(json_path, results)
+    frame = results_frame(results)
+    if csv_path is not None:
+        with atomic_path(csv_path) as tmp:
+            frame.to_csv(tmp, index=False)
+    return frame
+

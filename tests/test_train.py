@@ -1,0 +1,145 @@
+"""Training loop: outputs per the contract, learning, schedules, data order and exact resume."""
+
+import csv
+import json
+
+import pytest
+import torch
+
+from scalegmn.store import InMemoryGraphDataset
+from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+from scalegmn.toy_models import ToyMetanet
+from scalegmn.train import CHECKPOINT, TrainConfig, epoch_batches, train, warmup_schedule
+
+RESULT_KEYS = {"task", "method", "seed", "test", "val", "best_epoch", "epochs", "wall_seconds", "num_params",
+               "train_graphs_per_s", "device"}
+
+
+def cnn_dataset(n=48):
+    """CNNs whose score is a smooth function of the weights (the mean bias), so it can be learned."""
+    nets = list(synthetic_cnn_zoo(n, activations=("relu", "tanh")))
+    for net in nets:
+        net.meta["score"] = float(torch.cat(net.biases).mean())
+    a, b = n * 2 // 3, n * 5 // 6
+    return InMemoryGraphDataset(nets, {"train": list(range(a)), "val": list(range(a, b)), "test": list(range(b, n))})
+
+
+def inr_dataset(n=24):
+    nets = list(synthetic_inr_zoo(n))
+    return InMemoryGraphDataset(nets, {"train": list(range(12)), "val": list(range(12, 18)), "test": list(range(18, n))})
+
+
+def config(**kw):
+    base = dict(epochs=3, batch_size=8, lr=3e-3, progress=False, model={"hidden": 8, "dropout": 0.1})
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_run_writes_result_history_and_predictions_per_contract(tmp_path):
+    result = train("genpred-mixed", ToyMetanet, cnn_dataset(), seed=0, out_dir=tmp_path, config=config(),
+                   method="toy")
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert RESULT_KEYS <= set(saved) and saved == json.loads(json.dumps(result))
+    assert saved["task"] == "genpred-mixed" and saved["method"] == "toy" and saved["epochs"] == 3
+    assert set(saved["test"]) >= {"kendall_tau", "r2", "mse"} and 1 <= saved["best_epoch"] <= 3
+    assert saved["num_params"] == sum(p.numel() for p in ToyMetanet(cnn_dataset()[0], 1, hidden=8).parameters())
+    with open(tmp_path / "history.csv") as fh:
+        history = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3] and "val_kendall_tau" in history[0]
+    with open(tmp_path / "predictions.csv") as fh:
+        preds = list(csv.DictReader(fh))
+    assert len(preds) == 8 and set(preds[0]) == {"id", "true", "pred"} and preds[0]["id"] == "cnn-40"
+    assert (tmp_path / CHECKPOINT).is_file()
+
+
+def test_generalization_prediction_learns_a_learnable_score(tmp_path):
+    result = train("genpred-mixed", ToyMetanet, cnn_dataset(96), seed=0, out_dir=tmp_path,
+                   config=config(epochs=15, lr=1e-2, model={"hidden": 16}))
+    assert result["val"]["kendall_tau"] > 0.5 and result["test"]["kendall_tau"] > 0.3
+
+
+def test_inr_classification_and_editing_runs_write_their_outputs(tmp_path):
+    cls = train("inr-classification", ToyMetanet, inr_dataset(), seed=0, out_dir=tmp_path / "cls", config=config())
+    assert 0.0 <= cls["test"]["accuracy"] <= 1.0 and (tmp_path / "cls" / "predictions.csv").is_file()
+    edit = train("inr-editing", ToyMetanet, inr_dataset(), seed=0, out_dir=tmp_path / "edit",
+                 config=config(image_size=8, num_examples=4))
+    assert edit["test"]["mse"] > 0 and edit["test"]["identity_mse"] > 0
+    with torch.serialization.safe_globals([]):
+        import numpy as np
+
+        examples = np.load(tmp_path / "edit" / "edit_examples.npz")
+    assert examples["original"].shape == examples["edited"].shape == examples["target"].shape == (4, 8, 8)
+
+
+def test_editing_without_an_image_size_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="image_size"):
+        train("inr-editing", ToyMetanet, inr_dataset(), seed=0, out_dir=tmp_path, config=config())
+
+
+def test_same_seed_gives_the_same_result_and_another_seed_does_not(tmp_path):
+    ds = cnn_dataset()
+    a = train("genpred-relu", ToyMetanet, ds, seed=1, out_dir=tmp_path / "a", config=config())
+    b = train("genpred-relu", ToyMetanet, ds, seed=1, out_dir=tmp_path / "b", config=config())
+    c = train("genpred-relu", ToyMetanet, ds, seed=2, out_dir=tmp_path / "c", config=config())
+    assert a["test"] == b["test"] and a["test"] != c["test"]
+
+
+def test_interrupted_run_resumes_to_exactly_the_uninterrupted_result(tmp_path):
+    ds = cnn_dataset()
+    cfg = config(epochs=4)
+    full = train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "full", config=cfg)
+    assert train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "cut", config=cfg,
+                 stop_after_epoch=2) is None
+    assert not (tmp_path / "cut" / "result.json").exists()
+    assert torch.load(tmp_path / "cut" / CHECKPOINT, weights_only=False)["epoch"] == 2
+    resumed = train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "cut", config=cfg)
+    for key in ("test", "val", "best_epoch", "num_params"):
+        assert resumed[key] == full[key], key
+    a = torch.load(tmp_path / "full" / CHECKPOINT, weights_only=False)
+    b = torch.load(tmp_path / "cut" / CHECKPOINT, weights_only=False)
+    for part in ("model", "best_state"):
+        assert a[part].keys() == b[part].keys()
+        assert all(torch.equal(a[part][k], b[part][k]) for k in a[part]), part
+    assert a["history"] == b["history"]
+    assert (tmp_path / "full" / "predictions.csv").read_text() == (tmp_path / "cut" / "predictions.csv").read_text()
+
+
+def test_resuming_with_another_configuration_is_refused(tmp_path):
+    ds = cnn_dataset()
+    train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(), stop_after_epoch=1)
+    with pytest.raises(ValueError, match=r"checkpoint\.pt.*different run.*lr"):
+        train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(lr=0.1))
+    assert train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(lr=0.1),
+                 resume=False)["epochs"] == 3
+
+
+def test_epoch_order_is_seeded_by_seed_and_epoch_and_sharded_evenly():
+    rows = torch.arange(10, 30)
+    e0 = epoch_batches(rows, 6, seed=0, epoch=0, world_size=1)
+    assert [len(c) for c in e0] == [6, 6, 6, 2]
+    assert sorted(torch.cat(e0).tolist()) == rows.tolist()
+    assert torch.equal(torch.cat(e0), torch.cat(epoch_batches(rows, 6, seed=0, epoch=0, world_size=1)))
+    assert not torch.equal(torch.cat(e0), torch.cat(epoch_batches(rows, 6, seed=0, epoch=1, world_size=1)))
+    assert not torch.equal(torch.cat(e0), torch.cat(epoch_batches(rows, 6, seed=1, epoch=0, world_size=1)))
+    assert [len(c) for c in epoch_batches(rows, 6, seed=0, epoch=0, world_size=4)] == [6, 6, 6]
+    assert [len(c) for c in epoch_batches(rows, 8, seed=0, epoch=0, world_size=2)] == [8, 8, 4]
+
+
+def test_warmup_raises_the_learning_rate_linearly_then_holds():
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = warmup_schedule(opt, 4)
+    lrs = []
+    for _ in range(6):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
+
+
+def test_config_overrides_parse_values_and_reject_unknown_keys():
+    cfg = TrainConfig().with_overrides(["lr=0.01", "amp=true", "model.hidden=64", "model.symmetry=scale"])
+    assert cfg.lr == 0.01 and cfg.amp is True and cfg.model == {"hidden": 64, "symmetry": "scale"}
+    with pytest.raises(ValueError, match="unknown training options \\['lrr'\\]"):
+        TrainConfig().with_overrides(["lrr=1"])
+    with pytest.raises(ValueError, match="key=value"):
+        TrainConfig().with_overrides(["lr"])
