@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from scalegmn.io import atomic_path, write_json, write_text
@@ -25,9 +24,10 @@ from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confu
     scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, metric_label, \
     ordered, summarize
-from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, read_edit_examples, read_predictions, \
-    run_directory
-from scalegmn.report.tables import MISSING, format_seconds, overview_table, records_table, task_frame, task_table
+from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion_matrix, read_edit_examples, \
+    read_predictions, run_directory
+from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, records_table, task_frame, \
+    task_table
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.report.zoos import ZooStats, histogram_frame, zoo_stats
 
@@ -116,12 +116,7 @@ class _Builder:
             metric = summary.info.main_metric
             table = task_table(summary, self.methods)
             self._table_files(slug(summary.task), table, task_frame(summary))
-            bars = pd.DataFrame({"method": list(summary.methods),
-                                 "mean": [s.metrics[metric].mean if metric in s.metrics else math.nan
-                                          for s in summary.methods.values()],
-                                 "std": [s.metrics[metric].std if metric in s.metrics else math.nan
-                                         for s in summary.methods.values()]})
-            self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(bars)
+            self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(metric_frame(summary, metric))
             blocks = [table, Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric),
                                    f"{summary.info.title}: {metric_label(metric)} per method, mean ± std over seeds.")]
             if summary.not_applicable:
@@ -167,19 +162,18 @@ class _Builder:
         scatters, confusions = [], []
         for method, run, path in self._best_runs(summary, PREDICTIONS_FILE):
             frame = read_predictions(path)
-            title = f"{method} (seed {run.seed}): {metric_label(metric, arrow=False)} {run.test.get(metric, math.nan):.3f}"
+            value = run.test.get(metric, math.nan)
+            title = f"{method} (seed {run.seed}): {metric_label(metric, arrow=False)} {value:.3f}"
             if kind == "regression":
                 self.files[f"plots/data/predictions/{task}_{slug(method)}.csv"] = _csv(
                     frame.rename(columns={"true": "target", "pred": "prediction"}))
                 scatters.append(ScatterPanel(title, frame["true"].to_numpy(), frame["pred"].to_numpy(),
                                              is_scalegmn(method)))
             else:
-                labels = frame[["true", "pred"]].round().astype("int64")
+                matrix = confusion_matrix(frame, path)
                 self.files[f"plots/data/confusion/{task}_{slug(method)}.csv"] = _csv(
-                    labels.rename(columns={"true": "actual", "pred": "predicted"}))
-                k = int(labels.to_numpy().max()) + 1
-                matrix = np.zeros((k, k), dtype=np.int64)
-                np.add.at(matrix, (labels["true"].to_numpy(), labels["pred"].to_numpy()), 1)
+                    frame[["true", "pred"]].round().astype("int64").rename(
+                        columns={"true": "actual", "pred": "predicted"}))
                 confusions.append(ConfusionPanel(title, matrix, is_scalegmn(method)))
         images = []
         if scatters:
@@ -201,8 +195,8 @@ class _Builder:
             png = image_grid(f"{method} (seed {run.seed})",
                              {"original": ex.original, "edited": ex.edited, "target": ex.target},
                              self.inputs.edit_examples)
-            images.append(Image(f"{slug(summary.task)}_edits_{slug(method)}", png,
-                                f"{summary.info.title}: original, edited and target images, {method} (seed {run.seed})."))
+            images.append(Image(f"{slug(summary.task)}_edits_{slug(method)}", png, f"{summary.info.title}: "
+                                f"original, edited and target images, {method} (seed {run.seed})."))
         return images
 
     # ------------------------------------------------------------------ zoos
@@ -281,7 +275,7 @@ class _Builder:
             params.blocks.append(_missing_note("params file", path, "--params"))
         versions = package_versions()
         packages = Table(["package", "version"], [[k, v] for k, v in versions.items()])
-        devices = Counter(r.device or "unknown" for r in self.runs)
+        devices = Counter(r.device or "unknown" for r in self.runs if r.status == "ok")
         facts = hardware() | {"training devices": ", ".join(f"{d} ({n} runs)" for d, n in sorted(devices.items()))}
         machine = Table(["property", "value"], [[k, v] for k, v in facts.items()])
         return [Section("Environment", [Text("Where and with what this report was produced.")]), params,
@@ -305,8 +299,8 @@ class _Builder:
         train = [[t.task, str(sum(len(s.runs) for s in t.methods.values())),
                   format_seconds(sum(r.wall_seconds or 0.0 for s in t.methods.values() for r in s.runs))]
                  for t in self.tasks]
-        section.blocks.append(Table(["task", "runs", "training wall time (sum)"], train,
-                                    caption="Training wall time per task, summed over methods and seeds (from the results)."))
+        section.blocks.append(Table(["task", "runs", "training wall time (sum)"], train, caption="Training wall "
+                                    "time per task, summed over methods and seeds (from the results)."))
         return section
 
     # ------------------------------------------------------------------ document
@@ -318,12 +312,12 @@ class _Builder:
                       "tables give mean ± std (population, ddof = 0) over seeds with the best mean in bold "
                       "(↑ higher is better, ↓ lower is better); — marks a method not run on a task.")]
         sections = [self.overview(), *self.task_sections(), self.zoo_section(),
-                    self.check_section("symmetry", "Symmetry checks of the metanetworks", self.inputs.symmetry, "--symmetry",
-                                       "symmetry check", "Largest relative change of each model's output under "
-                                       "random symmetries of its input networks."),
-                    self.check_section("selfcheck", "Augmentation self-check", self.inputs.selfcheck, "--selfcheck",
-                                       "self-check", "Largest relative change of example networks' forward pass "
-                                       "under each weight transformation (float64)."),
+                    self.check_section("symmetry", "Symmetry checks of the metanetworks", self.inputs.symmetry,
+                                       "--symmetry", "symmetry check", "Largest relative change of each model's "
+                                       "output under random symmetries of its input networks."),
+                    self.check_section("selfcheck", "Augmentation self-check", self.inputs.selfcheck,
+                                       "--selfcheck", "self-check", "Largest relative change of example networks' "
+                                       "forward pass under each weight transformation (float64)."),
                     *self.environment_sections()]
         return Document("ScaleGMN benchmark report", intro, sections)
 

@@ -35,6 +35,17 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path}: non-numeric true/pred ({err})") from None
 
 
+def confusion_matrix(frame: pd.DataFrame, where: str | Path) -> np.ndarray:
+    """Counts ``(k, k)``: entry ``[i, j]`` = rows of true class ``i`` predicted as ``j`` (integer labels ≥ 0)."""
+    true, pred = (frame[c].round().astype("int64").to_numpy() for c in ("true", "pred"))
+    if len(true) == 0 or min(true.min(), pred.min()) < 0:
+        raise ValueError(f"{where}: expected non-negative integer class labels in true/pred")
+    k = int(max(true.max(), pred.max())) + 1
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (true, pred), 1)
+    return matrix
+
+
 @dataclass
 class EditExamples:
     """Rendered images of edited INRs, each ``(n, H, W)``."""

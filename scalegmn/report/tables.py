@@ -85,6 +85,14 @@ def task_frame(summary: TaskSummary) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def metric_frame(summary: TaskSummary, metric: str) -> pd.DataFrame:
+    """``method, mean, std`` of one metric (the data of the task's bar chart)."""
+    stats = [s.metrics.get(metric) for s in summary.methods.values()]
+    return pd.DataFrame({"method": list(summary.methods),
+                         "mean": [math.nan if a is None else a.mean for a in stats],
+                         "std": [math.nan if a is None else a.std for a in stats]})
+
+
 def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str]) -> Table:
     """Methods × tasks on each task's main metric (the paper's headline table)."""
     columns = ["method"] + [f"{s.task} ({metric_label(s.info.main_metric)})" for s in summaries]
