@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 from scalegmn.cli import app
 from scalegmn.examples import random_cnn, random_siren
 from scalegmn.report.build import ReportInputs, build_report
-from scalegmn.report.checks import load_check_rows
+from scalegmn.report.checks import load_check_rows, passed
 from scalegmn.report.document import markdown_table
 from scalegmn.report.plots import bar_chart
 from scalegmn.report.results import load_results, summarize
 from scalegmn.report.runs import read_edit_examples
-from scalegmn.report.tables import task_table
+from scalegmn.report.tables import records_table, task_table
 from scalegmn.report.timings import group_stages, read_timings, record_stage
 from scalegmn.zoo import save_zoo
 
@@ -268,6 +268,14 @@ def test_record_stage_writes_seconds_that_read_timings_reads_back(tmp_path):
     single = tmp_path / "all.json"
     single.write_text('{"zoo": 3.5, "train": 10}')
     assert read_timings(single) == {"zoo": 3.5, "train": 10.0}
+
+
+def test_a_check_fails_when_a_boolean_differs_from_its_expected_value():
+    assert passed({"model": "gmn", "invariant": True})
+    assert not passed({"model": "gmn", "invariant": False})
+    assert passed({"model": "mlp", "invariant": False, "expected": False})
+    table = records_table([{"model": "mlp", "invariant": True, "expected": False}])
+    assert table.rows == [["mlp", "yes", "NO"]] and table.bold == {(0, 1)}
 
 
 def test_check_rows_are_read_from_a_list_or_an_object_holding_one(tmp_path):

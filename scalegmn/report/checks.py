@@ -26,6 +26,13 @@ def load_check_rows(path: str | Path) -> list[dict[str, Any]]:
     return data
 
 
+def failed_fields(row: dict[str, Any]) -> set[str]:
+    """Boolean fields (``invariant``, ``passed``, ...) that differ from the row's ``expected`` value (default
+    true; a model that is not invariant by design, e.g. a plain MLP, may say ``"expected": false``)."""
+    expected = row.get("expected", True)
+    return {k for k, v in row.items() if isinstance(v, bool) and k != "expected" and v != expected}
+
+
 def passed(row: dict[str, Any]) -> bool:
-    """A check row passes when none of its boolean fields (``invariant``, ``passed``, ...) is false."""
-    return all(v is not False for v in row.values())
+    """Whether every boolean field of a check row has its expected value."""
+    return not failed_fields(row)

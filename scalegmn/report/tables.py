@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from scalegmn.report.checks import failed_fields
 from scalegmn.report.document import Table
 from scalegmn.report.results import Aggregate, TaskSummary, metric_label
 
@@ -122,9 +123,10 @@ def format_value(value: Any) -> str:
 
 
 def records_table(rows: Sequence[dict[str, Any]], caption: str = "") -> Table:
-    """A table of JSON records (columns: the union of their keys, in first-seen order); false booleans
-    (a failed check) are shown in bold."""
+    """A table of check records (columns: the union of their keys, in first-seen order); booleans that
+    differ from the expected value (a failed check) are shown in bold."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
     cells = [[format_value(row.get(c)) for c in columns] for row in rows]
-    bold = {(i, j) for i, row in enumerate(rows) for j, c in enumerate(columns) if row.get(c) is False}
+    failed = [failed_fields(row) for row in rows]
+    bold = {(i, j) for i in range(len(rows)) for j, c in enumerate(columns) if c in failed[i]}
     return Table(columns, cells, bold, caption)
