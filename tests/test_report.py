@@ -264,7 +264,7 @@ def test_record_stage_writes_seconds_that_read_timings_reads_back(tmp_path):
     timings = read_timings(tmp_path)
     assert sorted(timings) == ["train@genpred-relu/gmn/seed0", "train@genpred-relu/gmn/seed1", "zoo"]
     assert all(0 <= s < 5 for s in timings.values())
-    assert group_stages({"train@a": 1.0, "train@b": 2.5, "zoo": 3.0}) == {"train": (2, 3.5), "zoo": (1, 3.0)}
+    assert group_stages({"train@a": 1.0, "train-b-seed0": 2.5, "zoo": 3.0}) == {"train": (2, 3.5), "zoo": (1, 3.0)}
     single = tmp_path / "all.json"
     single.write_text('{"zoo": 3.5, "train": 10}')
     assert read_timings(single) == {"zoo": 3.5, "train": 10.0}
@@ -297,3 +297,17 @@ def test_edit_examples_of_different_shapes_are_rejected(tmp_path):
 def test_plots_are_deterministic(tmp_path):
     summary = summarize(load_results(write_results(tmp_path)))[0]
     assert bar_chart(summary, "kendall_tau") == bar_chart(summary, "kendall_tau")
+
+
+def test_a_new_metanetwork_given_by_import_path_gets_its_row_and_plots(tmp_path):
+    rows = [{"task": "genpred-mixed", "method": m, "seed": 0, "test": {"kendall_tau": t}}
+            for m, t in (("gmn", 0.5), ("my_pkg.nets:TinyNet", 0.6))]
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(rows))
+    run = tmp_path / "runs" / "genpred-mixed" / "my_pkg.nets-TinyNet" / "seed0"
+    run.mkdir(parents=True)
+    pd.DataFrame({"id": ["a", "b"], "true": [0.2, 0.8], "pred": [0.3, 0.7]}).to_csv(run / "predictions.csv", index=False)
+    out = tmp_path / "reports"
+    build_report(ReportInputs(results=results, runs=tmp_path / "runs"), out)
+    assert "| my_pkg.nets:TinyNet | **0.600 ± 0.000** |" in (out / "report.md").read_text()
+    assert (out / "plots/data/predictions/genpred-mixed_my_pkg.nets_TinyNet.csv").is_file()

@@ -24,8 +24,9 @@ from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confu
     scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, metric_label, \
     ordered, summarize
+from scalegmn.benchmark import run_dir
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion_matrix, read_edit_examples, \
-    read_predictions, run_directory
+    read_predictions
 from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, records_table, task_frame, \
     task_table
 from scalegmn.report.timings import group_stages, read_timings
@@ -149,7 +150,7 @@ class _Builder:
         found = []
         for method, stats in summary.methods.items():
             run = stats.best_run(summary.info.main_metric)
-            path = run_directory(self.inputs.runs, summary.task, method, run.seed) / filename
+            path = run_dir(self.inputs.runs, summary.task, method, run.seed) / filename
             if path.is_file():
                 found.append((method, run, path))
         return found

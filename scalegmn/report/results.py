@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from scalegmn.tasks import TASKS as DEFINED_TASKS
+
 HIGHER_IS_BETTER: dict[str, bool] = {
     "kendall_tau": True, "r2": True, "accuracy": True, "psnr": True,
     "mse": False, "mae": False, "loss": False,
@@ -34,12 +36,12 @@ class TaskInfo:
     kind: str
 
 
-TASKS: dict[str, TaskInfo] = {
-    "genpred-relu": TaskInfo("Generalization prediction — ReLU CNNs", "kendall_tau", "regression"),
-    "genpred-tanh": TaskInfo("Generalization prediction — tanh CNNs", "kendall_tau", "regression"),
-    "genpred-mixed": TaskInfo("Generalization prediction — mixed activations", "kendall_tau", "regression"),
-    "inr-classification": TaskInfo("INR classification", "accuracy", "classification"),
-    "inr-editing": TaskInfo("INR editing (dilation)", "mse", "editing"),
+TASK_TITLES: dict[str, str] = {
+    "genpred-relu": "Generalization prediction — ReLU CNNs",
+    "genpred-tanh": "Generalization prediction — tanh CNNs",
+    "genpred-mixed": "Generalization prediction — mixed activations",
+    "inr-classification": "INR classification",
+    "inr-editing": "INR editing (dilation)",
 }
 KIND_OF_METRIC: dict[str, str] = {"kendall_tau": "regression", "r2": "regression", "accuracy": "classification"}
 
@@ -222,23 +224,27 @@ class TaskSummary:
         return {m for m, v in means.items() if v == target}
 
 
-def _task_info(task: str, runs: list[RunResult]) -> TaskInfo:
-    if task in TASKS:
-        return TASKS[task]
+def task_info(task: str, runs: list[RunResult]) -> TaskInfo:
+    """Title, main metric and kind of a task: from :data:`scalegmn.tasks.TASKS` (its selection metric) or,
+    for a task defined elsewhere, from its runs' first metric of known direction."""
+    title = TASK_TITLES.get(task, task)
+    if task in DEFINED_TASKS:
+        defined = DEFINED_TASKS[task]
+        return TaskInfo(title, defined.selection_metric, defined.kind)
     names = [m for r in runs for m in r.test]
     known = [m for m in names if m in HIGHER_IS_BETTER]
     main = (known or names or ["none"])[0]
-    return TaskInfo(task, main, KIND_OF_METRIC.get(main, "editing"))
+    return TaskInfo(title, main, KIND_OF_METRIC.get(main, "editing"))
 
 
 def summarize(runs: list[RunResult]) -> list[TaskSummary]:
-    """Aggregate the ``ok`` runs per task and method; tasks in the order of :data:`TASKS`, unknown ones
+    """Aggregate the ``ok`` runs per task and method; tasks in the order of ``scalegmn.tasks``, unknown ones
     after; methods with only ``not_applicable`` runs are listed in ``not_applicable`` with the reason."""
     summaries = []
-    for task in ordered({r.task for r in runs}, tuple(TASKS)):
+    for task in ordered({r.task for r in runs}, tuple(DEFINED_TASKS)):
         task_runs = [r for r in runs if r.task == task and r.status == "ok"]
         skipped = {r.method: r.reason for r in runs if r.task == task and r.status != "ok"}
-        info = _task_info(task, task_runs)
+        info = task_info(task, task_runs)
         metrics = list(dict.fromkeys([info.main_metric] + [m for r in task_runs for m in r.test]))
         methods = {}
         for method in ordered({r.method for r in task_runs}, METHOD_ORDER):

@@ -12,11 +12,6 @@ PREDICTIONS_FILE = "predictions.csv"
 EDIT_EXAMPLES_FILE = "edit_examples.npz"
 
 
-def run_directory(runs: str | Path, task: str, method: str, seed: int) -> Path:
-    """``<runs>/<task>/<method>/seed<k>``: where a run keeps its artefacts."""
-    return Path(runs) / task / method / f"seed{seed}"
-
-
 def read_predictions(path: str | Path) -> pd.DataFrame:
     """``predictions.csv`` with columns ``id, true, pred`` (one row per test network)."""
     path = Path(path)

@@ -23,18 +23,18 @@ def timing_path(name: str, directory: str | Path = TIMINGS_DIR) -> Path:
 def record_stage(name: str, directory: str | Path = TIMINGS_DIR) -> Iterator[None]:
     """Time the block and, if it succeeds, write ``{"stage": name, "seconds": s}`` to :func:`timing_path`.
 
-    Name matrix stages ``<stage>@<item>`` (e.g. ``train@genpred-relu-scalegmn-seed0``): the report sums
-    them per ``<stage>``."""
+    Name matrix stages ``<stage>@<item>`` or ``<stage>-<item>`` (e.g. ``train-genpred-relu-gmn-seed0``):
+    the report sums them per ``<stage>``."""
     start = time.perf_counter()
     yield
     write_json(timing_path(name, directory), {"stage": name, "seconds": round(time.perf_counter() - start, 3)})
 
 
 def group_stages(timings: dict[str, float]) -> dict[str, tuple[int, float]]:
-    """Stage → (count, total seconds), summing matrix stages ``<stage>@<item>`` per ``<stage>``."""
+    """Stage → (count, total seconds), summing ``<stage>@<item>`` / ``<stage>-<item>`` per ``<stage>``."""
     groups: dict[str, tuple[int, float]] = {}
     for name, seconds in timings.items():
-        stage = name.split("@", 1)[0]
+        stage = re.split(r"[@-]", name, maxsplit=1)[0]
         count, total = groups.get(stage, (0, 0.0))
         groups[stage] = (count + 1, total + seconds)
     return groups
