@@ -311,3 +311,36 @@ def test_a_new_metanetwork_given_by_import_path_gets_its_row_and_plots(tmp_path)
     build_report(ReportInputs(results=results, runs=tmp_path / "runs"), out)
     assert "| my_pkg.nets:TinyNet | **0.600 ± 0.000** |" in (out / "report.md").read_text()
     assert (out / "plots/data/predictions/genpred-mixed_my_pkg.nets_TinyNet.csv").is_file()
+
+
+def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
+    from scalegmn.benchmark import collect_results, run_dir, write_results
+    from scalegmn.store import InMemoryGraphDataset
+    from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+    from scalegmn.toy_models import ToyMetanet
+    from scalegmn.train import TrainConfig, not_applicable_result, train
+
+    cnns = list(synthetic_cnn_zoo(24, activations=("relu", "tanh")))
+    for net in cnns:
+        net.meta["score"] = float(torch.cat(net.biases).mean())
+    cnn = InMemoryGraphDataset(cnns, {"train": list(range(16)), "val": list(range(16, 20)), "test": list(range(20, 24))})
+    inr = InMemoryGraphDataset(list(synthetic_inr_zoo(12)),
+                               {"train": list(range(6)), "val": list(range(6, 9)), "test": list(range(9, 12))})
+    cfg = TrainConfig(epochs=1, batch_size=8, progress=False, model={"hidden": 4}, image_size=8, num_examples=2)
+    runs = tmp_path / "runs"
+    for task, data in (("genpred-mixed", cnn), ("inr-classification", inr), ("inr-editing", inr)):
+        for seed in (0, 1):
+            train(task, ToyMetanet, data, seed=seed, out_dir=run_dir(runs, task, "toy", seed), config=cfg,
+                  method="toy")
+    run_dir(runs, "inr-editing", "statnn", 0).mkdir(parents=True)
+    (run_dir(runs, "inr-editing", "statnn", 0) / "result.json").write_text(
+        json.dumps(not_applicable_result("inr-editing", "statnn", 0, "invariant only")))
+    write_results(collect_results(runs), tmp_path / "results.json")
+    out = tmp_path / "reports"
+    written = build_report(ReportInputs(results=tmp_path / "results.json", runs=runs), out)
+    assert (written.runs, written.tasks, written.methods) == (6, 3, 2)
+    names = {p.name for p in (out / "plots").glob("*.png")}
+    assert {"genpred-mixed_predictions.png", "inr-classification_confusion.png", "inr-editing_edits_toy.png"} <= names
+    md = (out / "report.md").read_text()
+    assert "Not applicable: `statnn` (invariant only)." in md
+    assert "| method | MSE ↓ | loss ↓ | MSE of the unedited | seeds |" in md  # a reference value: never bold
