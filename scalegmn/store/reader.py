@@ -10,10 +10,11 @@ an index cached per architecture, and the graphs go through ``scalegmn.graph.col
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,15 +26,42 @@ from torch_geometric.data import Batch
 from scalegmn.graph import ACTIVATION_IDS, GROUP_IDS, collate, graph_structure
 from scalegmn.store.dataset import FRAME_COLUMNS, GraphDatasetBase
 from scalegmn.store.metadata import architecture_from_dict, read_metadata
-from scalegmn.store.rows import NUMPY_DTYPES, arrow_schema, network_from_row
+from scalegmn.store.rows import TORCH_DTYPES, arrow_schema, network_from_row
 from scalegmn.store.shards import file_sha256
 from scalegmn.symmetry import SCALING_GROUPS
 from scalegmn.weights import Architecture, NetworkWeights
 
 
-def _values(column: pa.ChunkedArray, np_dtype: np.dtype) -> np.ndarray:
-    """All floats of a ``list<list<float>>`` column, row after row, as one writable array."""
-    return np.array(column.combine_chunks().flatten().flatten().to_numpy(zero_copy_only=False), dtype=np_dtype)
+@dataclass(frozen=True)
+class _FloatRows:
+    """The floats of a ``list<list<float>>`` column as one flat vector per row, read from the memory map."""
+
+    values: list[np.ndarray]  # per record batch, a read-only view of all its floats
+    chunk: np.ndarray  # per row, its record batch
+    start: np.ndarray  # per row, its first float in that batch's values
+    length: np.ndarray  # per row, its number of floats
+
+    @classmethod
+    def build(cls, batches: list[pa.RecordBatch], name: str) -> "_FloatRows":
+        values, chunk, start, length = [], [], [], []
+        for c, batch in enumerate(batches):
+            column = batch.column(name)
+            outer = column.offsets.to_numpy()
+            inner = column.values.offsets.to_numpy()
+            values.append(column.values.values.to_numpy(zero_copy_only=True))
+            chunk.append(np.full(len(column), c))
+            start.append(inner[outer[:-1]])
+            length.append(inner[outer[1:]] - inner[outer[:-1]])
+        return cls(values, np.concatenate(chunk), np.concatenate(start), np.concatenate(length))
+
+    def gather(self, rows: np.ndarray, width: int) -> np.ndarray:
+        """``(len(rows), width)`` copy of the rows' floats; every row must hold ``width`` floats."""
+        if (self.length[rows] != width).any():
+            raise ValueError(f"rows {rows.tolist()} do not all hold {width} floats")
+        out = np.empty((len(rows), width), dtype=self.values[0].dtype)
+        for i, (c, s) in enumerate(zip(self.chunk[rows].tolist(), self.start[rows].tolist())):
+            out[i] = self.values[c][s : s + width]
+        return out
 
 
 @dataclass(frozen=True)
@@ -78,8 +106,8 @@ class _RowGraph:
     meta: str
 
 
-BATCH_COLUMNS: tuple[str, ...] = ("arch_key", "weights", "biases", "activation", "w0", "output_offset", "leaky_slope",
-                                  "meta", "label", "score")
+BATCH_COLUMNS: tuple[str, ...] = ("arch_key", "activation", "w0", "output_offset", "leaky_slope", "meta", "label",
+                                  "score")
 
 
 class GraphDataset(GraphDatasetBase):
@@ -93,10 +121,10 @@ class GraphDataset(GraphDatasetBase):
         self.table = pa.concat_tables(tables)
         if self.table.num_rows != self.metadata["num_rows"]:
             raise ValueError(f"{self.path}: shards hold {self.table.num_rows} rows, metadata says {self.metadata['num_rows']}")
-        self._np_dtype = NUMPY_DTYPES[self.metadata["dtype"]]
-        self._torch_dtype = torch.from_numpy(np.zeros(0, dtype=self._np_dtype)).dtype
+        self._torch_dtype = TORCH_DTYPES[self.metadata["dtype"]]
         self._plans: dict[str, _DecodePlan] = {}
-        self._batch_table = self.table.select(list(BATCH_COLUMNS))
+        self._batches = self.table.to_batches()
+        self._batch_starts = np.cumsum([0] + [b.num_rows for b in self._batches])
 
     def _open_shard(self, entry: dict[str, Any], schema: pa.Schema, verify: bool) -> pa.Table:
         shard = self.path / entry["file"]
@@ -118,13 +146,22 @@ class GraphDataset(GraphDatasetBase):
     def __len__(self) -> int:
         return self.table.num_rows
 
+    @cached_property
+    def _weights(self) -> _FloatRows:
+        return _FloatRows.build(self._batches, "weights")
+
+    @cached_property
+    def _biases(self) -> _FloatRows:
+        return _FloatRows.build(self._batches, "biases")
+
     def network(self, index: int) -> NetworkWeights:
         index = self._check_index(int(index))
-        row = self.table.slice(index, 1)
-        record = row.drop_columns(["weights", "biases"]).to_pylist()[0]
-        for name in ("weights", "biases"):
-            flat = _values(row.column(name), self._np_dtype)
-            sizes = [int(np.prod(s)) for s in record["weight_shapes"]] if name == "weights" else [s[0] for s in record["weight_shapes"]]
+        record = self.table.slice(index, 1).drop_columns(["weights", "biases"]).to_pylist()[0]
+        shapes = record["weight_shapes"]
+        row = np.array([index])
+        for name, rows, sizes in (("weights", self._weights, [int(np.prod(s)) for s in shapes]),
+                                  ("biases", self._biases, [s[0] for s in shapes])):
+            flat = rows.gather(row, sum(sizes))[0]
             record[name] = np.split(flat, np.cumsum(sizes)[:-1])
         return network_from_row(record)
 
@@ -141,6 +178,18 @@ class GraphDataset(GraphDatasetBase):
         split = self._frame["split"].to_numpy()
         return {name: torch.from_numpy(np.flatnonzero(split == name)).long() for name in self.metadata["split_sizes"]}
 
+    def _take(self, rows: np.ndarray) -> pa.Table:
+        """The :data:`BATCH_COLUMNS` of ``rows`` in order, taken record batch by record batch (the cost
+        grows with ``len(rows)``, not with the dataset as a ``take`` over the whole chunked table does)."""
+        chunk = np.searchsorted(self._batch_starts, rows, side="right") - 1
+        order = np.argsort(chunk, kind="stable")
+        pieces = []
+        for c in np.unique(chunk):
+            local = rows[order][chunk[order] == c] - self._batch_starts[c]
+            pieces.append(self._batches[c].select(list(BATCH_COLUMNS)).take(pa.array(local)))
+        gathered = pa.Table.from_batches(pieces).combine_chunks()
+        return gathered.take(pa.array(np.argsort(order, kind="stable")))
+
     def _plan(self, key: str) -> _DecodePlan:
         if key not in self._plans:
             arch = architecture_from_dict(self.metadata["architectures"][key])
@@ -154,14 +203,15 @@ class GraphDataset(GraphDatasetBase):
         hands ``collate`` light graph records holding just what its shared-``edge_index`` path reads.
         """
         rows = [self._check_index(int(i)) for i in indices]
-        sub = self._batch_table.take(pa.array(rows, type=pa.int64()))
+        index = np.asarray(rows, dtype=np.int64)
+        sub = self._take(index)
         keys = sub.column("arch_key").unique()
         if len(keys) != 1:
             return super().batch(rows)
         plan = self._plan(keys[0].as_py())
         b = len(rows)
-        weights = torch.from_numpy(_values(sub.column("weights"), self._np_dtype)).reshape(b, plan.num_weights)
-        biases = torch.from_numpy(_values(sub.column("biases"), self._np_dtype)).reshape(b, plan.num_biases)
+        weights = torch.from_numpy(self._weights.gather(index, plan.num_weights))
+        biases = torch.from_numpy(self._biases.gather(index, plan.num_biases))
         x = torch.cat([torch.zeros(b, plan.num_inputs, dtype=self._torch_dtype), biases], dim=1).unsqueeze(2)
         padded = torch.cat([weights, torch.zeros(b, 1, dtype=self._torch_dtype)], dim=1)
         edge_attr = padded[:, plan.gather].reshape(b, -1, self.edge_dim)
@@ -177,7 +227,7 @@ class GraphDataset(GraphDatasetBase):
         batch = collate(graphs)  # type: ignore[arg-type]
         batch.score = torch.from_numpy(sub.column("score").to_numpy().astype(np.float32))
         batch.label = torch.from_numpy(sub.column("label").to_numpy().astype(np.int64))
-        batch.index = torch.tensor(rows, dtype=torch.long)
+        batch.index = torch.from_numpy(index)
         return batch
 
 
