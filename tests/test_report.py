@@ -306,7 +306,8 @@ def test_a_new_metanetwork_given_by_import_path_gets_its_row_and_plots(tmp_path)
     results.write_text(json.dumps(rows))
     run = tmp_path / "runs" / "genpred-mixed" / "my_pkg.nets-TinyNet" / "seed0"
     run.mkdir(parents=True)
-    pd.DataFrame({"id": ["a", "b"], "true": [0.2, 0.8], "pred": [0.3, 0.7]}).to_csv(run / "predictions.csv", index=False)
+    pd.DataFrame({"id": ["a", "b"], "true": [0.2, 0.8], "pred": [0.3, 0.7]}).to_csv(run / "predictions.csv",
+                                                                                     index=False)
     out = tmp_path / "reports"
     build_report(ReportInputs(results=results, runs=tmp_path / "runs"), out)
     assert "| my_pkg.nets:TinyNet | **0.600 ± 0.000** |" in (out / "report.md").read_text()
@@ -323,10 +324,11 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
     cnns = list(synthetic_cnn_zoo(24, activations=("relu", "tanh")))
     for net in cnns:
         net.meta["score"] = float(torch.cat(net.biases).mean())
-    cnn = InMemoryGraphDataset(cnns, {"train": list(range(16)), "val": list(range(16, 20)), "test": list(range(20, 24))})
+    cnn = InMemoryGraphDataset(cnns, {"train": list(range(16)), "val": list(range(16, 20)),
+                                      "test": list(range(20, 24))})
     inr = InMemoryGraphDataset(list(synthetic_inr_zoo(12)),
                                {"train": list(range(6)), "val": list(range(6, 9)), "test": list(range(9, 12))})
-    cfg = TrainConfig(epochs=1, batch_size=8, progress=False, model={"hidden": 4}, image_size=8, num_examples=2)
+    cfg = TrainConfig(epochs=2, batch_size=8, progress=False, model={"hidden": 4}, image_size=8, num_examples=2)
     runs = tmp_path / "runs"
     for task, data in (("genpred-mixed", cnn), ("inr-classification", inr), ("inr-editing", inr)):
         for seed in (0, 1):
@@ -340,7 +342,10 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
     written = build_report(ReportInputs(results=tmp_path / "results.json", runs=runs), out)
     assert (written.runs, written.tasks, written.methods) == (6, 3, 2)
     names = {p.name for p in (out / "plots").glob("*.png")}
-    assert {"genpred-mixed_predictions.png", "inr-classification_confusion.png", "inr-editing_edits_toy.png"} <= names
+    assert {"genpred-mixed_predictions.png", "inr-classification_confusion.png", "inr-editing_edits_toy.png",
+            "genpred-mixed_curves.png", "inr-editing_curves.png"} <= names
+    curve = pd.read_csv(out / "plots/data/curves/genpred-mixed_toy.csv")
+    assert list(curve.columns) == ["epoch", "train_loss", "val_metric"] and curve["epoch"].tolist() == [1, 2]
     md = (out / "report.md").read_text()
     assert "Not applicable: `statnn` (invariant only)." in md
     assert "| method | MSE ↓ | loss ↓ | MSE of the unedited | seeds |" in md  # a reference value: never bold

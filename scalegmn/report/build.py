@@ -21,12 +21,12 @@ from scalegmn.report.document import Code, Document, Image, Section, Table, Text
     render_markdown
 from scalegmn.report.environment import hardware, package_versions
 from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confusion_grid, histogram, image_grid, \
-    scatter_grid
+    learning_curves, scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, metric_label, \
     ordered, summarize
 from scalegmn.benchmark import run_dir
-from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion_matrix, read_edit_examples, \
-    read_predictions
+from scalegmn.report.runs import EDIT_EXAMPLES_FILE, HISTORY_FILE, PREDICTIONS_FILE, confusion_matrix, \
+    read_edit_examples, read_history, read_predictions
 from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, records_table, task_frame, \
     task_table
 from scalegmn.report.timings import group_stages, read_timings
@@ -123,7 +123,7 @@ class _Builder:
             if summary.not_applicable:
                 blocks.insert(1, Text("Not applicable: " + "; ".join(
                     f"`{m}` ({reason or 'no reason given'})" for m, reason in summary.not_applicable.items()) + "."))
-            blocks += self._predictions(summary) + self._edits(summary)
+            blocks += self._predictions(summary) + self._edits(summary) + self._curves(summary)
             sections.append(Section(f"{summary.info.title} (`{summary.task}`)", blocks))
             self.task_metrics[summary.task] = self._task_summary(summary)
         return sections
@@ -186,6 +186,25 @@ class _Builder:
                                 f"{summary.info.title}: confusion matrices on the test INRs (rows normalised), "
                                 "best seed of each method (ScaleGMN in red)."))
         return images
+
+    def _curves(self, summary: TaskSummary) -> list[Image]:
+        """Training loss and validation main metric per epoch, best seed of each method."""
+        metric, task = summary.info.main_metric, slug(summary.task)
+        curves = {}
+        for method, run, path in self._best_runs(summary, HISTORY_FILE):
+            history = read_history(path)
+            column = f"val_{metric}"
+            if "train_loss" not in history.columns or column not in history.columns:
+                continue
+            frame = history[["epoch", "train_loss", column]].rename(columns={column: "val_metric"})
+            self.files[f"plots/data/curves/{task}_{slug(method)}.csv"] = _csv(frame)
+            curves[method] = (frame["epoch"].to_numpy(), frame["train_loss"].to_numpy(),
+                              frame["val_metric"].to_numpy())
+        if not curves:
+            return []
+        return [Image(f"{task}_curves", learning_curves(summary.info.title, curves, metric),
+                      f"{summary.info.title}: training loss and validation {metric_label(metric)} per epoch, "
+                      "best seed of each method.")]
 
     def _edits(self, summary: TaskSummary) -> list[Image]:
         if summary.info.kind != "editing":

@@ -89,6 +89,29 @@ def scatter_grid(title: str, panels: Sequence[ScatterPanel], xlabel: str = "true
     return png_bytes(fig)
 
 
+def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], metric: str) -> bytes:
+    """Per method ``(epochs, train_loss, val_metric)``: training loss (log scale if positive) and validation metric
+    against the epoch; ScaleGMN variants drawn thicker."""
+    fig = Figure(figsize=(9.0, 3.3), layout="constrained")
+    loss_ax, metric_ax = fig.subplots(1, 2)
+    for method, (epochs, loss, value) in curves.items():
+        style = {"linewidth": 2.4 if is_scalegmn(method) else 1.2, "marker": "o" if len(epochs) <= 20 else None,
+                 "markersize": 3, "label": method}
+        loss_ax.plot(epochs, loss, **style)
+        metric_ax.plot(epochs, value, **style)
+    losses = np.concatenate([loss for _, loss, _ in curves.values()])
+    if bool((losses[np.isfinite(losses)] > 0).all()):
+        loss_ax.set_yscale("log")
+    loss_ax.set_ylabel("training loss")
+    metric_ax.set_ylabel(f"validation {metric_label(metric)}")
+    for ax in (loss_ax, metric_ax):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    metric_ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return png_bytes(fig)
+
+
 @dataclass
 class ConfusionPanel:
     """Confusion counts of one run: ``matrix[i, j]`` test networks of class ``i`` predicted as ``j``."""

@@ -10,15 +10,20 @@ import pandas as pd
 
 PREDICTIONS_FILE = "predictions.csv"
 EDIT_EXAMPLES_FILE = "edit_examples.npz"
+HISTORY_FILE = "history.csv"
+
+
+def _read_csv(path: Path, what: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: unreadable {what} ({err})") from None
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
     """``predictions.csv`` with columns ``id, true, pred`` (one row per test network)."""
     path = Path(path)
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: unreadable predictions file ({err})") from None
+    frame = _read_csv(path, "predictions file")
     missing = {"true", "pred"} - set(frame.columns)
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}; expected id, true, pred")
@@ -28,6 +33,15 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
         return frame.astype({"true": "float64", "pred": "float64"})[["id", "true", "pred"]]
     except ValueError as err:
         raise ValueError(f"{path}: non-numeric true/pred ({err})") from None
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    """``history.csv``: one row per epoch, columns ``epoch``, ``train_loss``, ``val_<metric>``, ..."""
+    path = Path(path)
+    frame = _read_csv(path, "training history")
+    if "epoch" not in frame.columns:
+        raise ValueError(f"{path}: missing column epoch")
+    return frame
 
 
 def confusion_matrix(frame: pd.DataFrame, where: str | Path) -> np.ndarray:
