@@ -1,0 +1,61 @@
+"""NFN-NP and NFN-HNP (Zhou et al. 2023) through the ``nfn`` package, for one fixed architecture."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from scalegmn.baselines.params import group_by_architecture
+from scalegmn.nn.invariant import mlp
+from scalegmn.weights import Architecture
+
+VARIANTS = ("np", "hnp")
+
+
+def network_spec(arch: Architecture):
+    """The ``nfn`` ``NetworkSpec`` of ``arch`` (a linear layer after a flatten is ``(out, in, F, 1)``)."""
+    from nfn.common import ArraySpec, NetworkSpec
+
+    weights, biases = [], []
+    for l in range(arch.num_layers):
+        n_in, n_out, k = arch.layer_sizes[l], arch.layer_sizes[l + 1], arch.kernel_shapes[l]
+        flat = l > 0 and k is None and arch.kernel_shapes[l - 1] is not None and arch.flatten_size > 1
+        shape = (n_out, n_in, *k) if k is not None else (n_out, n_in, arch.flatten_size, 1) if flat else (n_out, n_in)
+        weights.append(ArraySpec(shape))
+        biases.append(ArraySpec((n_out,)))
+    return NetworkSpec(weights, biases)
+
+
+class NFN(nn.Module):
+    """``(B, out_dim)``: ``layers`` NP (or HNP) equivariant layers with ReLU, the matching invariant pooling,
+    then an MLP. Every network in a batch must have the example's architecture."""
+
+    def __init__(self, example, out_dim: int, hidden: int = 64, layers: int = 3, variant: str = "np",
+                 head_layers: int = 2) -> None:
+        super().__init__()
+        from nfn.layers import HNPLinear, HNPPool, NPLinear, NPPool, TupleOp
+
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown NFN variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+        self.arch: Architecture = example.arch if not isinstance(example.arch, list) else example.arch[0]
+        self.spec = network_spec(self.arch)
+        linear, pool = (NPLinear, NPPool) if variant == "np" else (HNPLinear, HNPPool)
+        mods: list[nn.Module] = []
+        for i in range(layers):
+            mods += [linear(self.spec, 1 if i == 0 else hidden, hidden), TupleOp(nn.ReLU())]
+        self.equivariant = nn.Sequential(*mods)
+        self.pool = pool(self.spec)
+        self.head = mlp(hidden * pool.get_num_outs(self.spec), 2 * hidden, out_dim, head_layers)
+
+    def forward(self, data) -> Tensor:
+        from nfn.common import WeightSpaceFeatures
+
+        groups = group_by_architecture(data)
+        if len(groups) != 1 or groups[0].arch != self.arch:
+            raise ValueError(f"NFN needs every network to have the architecture it was built for "
+                             f"({self.arch.key}); got {len(groups)} architecture(s)")
+        group = groups[0]
+        dtype = self.head[0].weight.dtype
+        weights = [w.reshape(w.shape[0], 1, *s.shape).to(dtype) for w, s in zip(group.weights, self.spec.weight_spec)]
+        biases = [b.unsqueeze(1).to(dtype) for b in group.biases]
+        feats = self.equivariant(WeightSpaceFeatures(weights, biases))
+        return self.head(self.pool(feats).flatten(1))

@@ -1,0 +1,47 @@
+"""StatNN (Unterthiner et al. 2020): 7 statistics per weight and bias tensor, then an MLP."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from scalegmn.baselines.params import group_by_architecture, num_graphs
+from scalegmn.nn.invariant import mlp
+
+QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
+NUM_STATS = 2 + len(QUANTILES)
+
+
+def statistics(t: Tensor) -> Tensor:
+    """``(B, ...) -> (B, 7)``: mean, std, min, 25/50/75 % quantiles and max of each row."""
+    flat = t.reshape(t.shape[0], -1)
+    q = torch.quantile(flat, torch.tensor(QUANTILES, dtype=flat.dtype, device=flat.device), dim=1).T
+    std = flat.std(dim=1, unbiased=False)
+    return torch.cat([flat.mean(dim=1, keepdim=True), std.unsqueeze(1), q], dim=1)
+
+
+class StatNN(nn.Module):
+    """``(B, out_dim)``: an MLP (``layers`` linear layers of width ``hidden``) on
+    ``[stats(W_l) ‖ stats(b_l)]`` for ``l < max_layers`` (zeros for layers a network does not have)."""
+
+    def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, max_layers: int | None = None) -> None:
+        super().__init__()
+        self.max_layers = max_layers or example.arch.num_layers
+        self.in_dim = 2 * NUM_STATS * self.max_layers
+        self.mlp = mlp(self.in_dim, hidden, out_dim, layers)
+
+    def features(self, data) -> Tensor:
+        """``(B, 14 * max_layers)`` statistics features."""
+        dtype = self.mlp[0].weight.dtype
+        out = torch.zeros(num_graphs(data), self.in_dim, dtype=dtype, device=data.x.device)
+        for group in group_by_architecture(data):
+            if group.arch.num_layers > self.max_layers:
+                raise ValueError(f"a network has {group.arch.num_layers} layers; StatNN was built for "
+                                 f"max_layers={self.max_layers}")
+            stats = [torch.cat([statistics(w), statistics(b)], dim=1)
+                     for w, b in zip(group.weights, group.biases)]
+            out[group.indices, : len(stats) * 2 * NUM_STATS] = torch.cat(stats, dim=1).to(dtype)
+        return out
+
+    def forward(self, data) -> Tensor:
+        return self.mlp(self.features(data))

@@ -1,0 +1,80 @@
+"""Invariant readouts (output-node MLP, DeepSets) and the equivariant head."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from scalegmn.nn.invariant import ScaleInv, mlp
+from scalegmn.nn.modes import PLAIN, graph_vector
+
+
+def _num_graphs(data) -> int:
+    return int(getattr(data, "num_graphs", 1) or 1)
+
+
+def output_states(h: Tensor, data, n_out: int) -> Tensor:
+    """``(B, n_out * d)``: the output neurons' states per graph (invariant: never scaled or permuted)."""
+    b = _num_graphs(data)
+    out = h[data.output_mask]
+    if out.shape[0] != b * n_out:
+        raise ValueError(f"every network must have {n_out} outputs; the batch has {out.shape[0]} output "
+                         f"neurons for {b} networks")
+    return out.reshape(b, n_out * h.shape[1])
+
+
+class InvariantReadout(nn.Module):
+    """``(N, d) -> (B, out_dim)``.
+
+    ``"output"``: an MLP on the concatenated output-node states. ``"deepsets"``: additionally the mean over
+    each graph's hidden nodes of ``ScaleInv(h_i)`` (invariant to scaling and permutation).
+    """
+
+    def __init__(self, kind: str, dim: int, n_out: int, out_dim: int, layers: int, inv_layers: int) -> None:
+        super().__init__()
+        if kind not in ("output", "deepsets"):
+            raise ValueError(f"unknown readout {kind!r}; expected 'output' or 'deepsets'")
+        self.kind, self.n_out = kind, n_out
+        self.phi = ScaleInv(dim, dim, dim, inv_layers) if kind == "deepsets" else None
+        in_dim = n_out * dim + (dim if kind == "deepsets" else 0)
+        self.mlp = mlp(in_dim, dim, out_dim, layers)
+
+    def forward(self, h: Tensor, mode: Tensor, data) -> Tensor:
+        feats = [output_states(h, data, self.n_out)]
+        if self.phi is not None:
+            b = _num_graphs(data)
+            hidden = data.hidden_mask
+            idx = graph_vector(data)[hidden]
+            pooled = torch.zeros(b, h.shape[1], dtype=h.dtype, device=h.device)
+            pooled.index_add_(0, idx, self.phi(h[hidden], mode[hidden]))
+            count = torch.bincount(idx, minlength=b).clamp_min(1).unsqueeze(1).to(h.dtype)
+            feats.append(pooled / count)
+        return self.mlp(torch.cat(feats, dim=-1))
+
+
+class EquivariantHead(nn.Module):
+    """``(N, d) -> (node_out (N, 1), edge_out (E, K))`` transforming like biases and weights.
+
+    ``node_out_i = Γ_n h_i`` (zero on input nodes, which have no bias). For an edge ``j -> i``,
+    ``edge_out_ij = w_ij ⊙ (ρ_i ⊙ σ_j) M + ((Γ_a h_i) ⊙ r(Γ_b h_j)) N`` with ``ρ, σ`` invariant,
+    ``r`` the stable reciprocal (scales by ``1/q_j``; identity on nodes without scaling symmetry): both
+    terms scale by ``q_i / q_j``. Only this head materialises ``E x d`` tensors, once.
+    """
+
+    def __init__(self, dim: int, edge_dim: int, inv_layers: int, reciprocal) -> None:
+        super().__init__()
+        self.node = nn.Linear(dim, 1, bias=False)
+        self.inv = ScaleInv(dim, dim, 2 * dim, inv_layers)
+        self.mix = nn.Linear(dim, edge_dim, bias=False)
+        self.gamma = nn.Linear(dim, 2 * dim, bias=False)
+        self.out = nn.Linear(dim, edge_dim, bias=False)
+        self.reciprocal = reciprocal
+
+    def forward(self, h: Tensor, mode: Tensor, data, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+        src, dst = data.edge_index
+        node_out = self.node(h) * (~data.input_mask).unsqueeze(-1).to(h.dtype)
+        rho, sigma = (1.0 + self.inv(h, mode)).chunk(2, dim=-1)
+        a, b = self.gamma(h).chunk(2, dim=-1)
+        b = torch.where((mode == PLAIN).unsqueeze(-1), b, self.reciprocal(b))
+        edge_out = edge_attr * self.mix(rho[dst] * sigma[src]) + self.out(a[dst] * b[src])
+        return node_out, edge_out
