@@ -218,6 +218,7 @@ def test_missing_optional_inputs_omit_sections_with_a_note(tmp_path):
     assert "No self-check given (`--selfcheck`); section omitted." in md
     assert f"No zoo: `{tmp_path / 'no-zoo'}` not found" in md
     assert "No params file given" in md and "No stage timings given" in md
+    assert f"No run directories: `{tmp_path / 'no-runs'}` not found; prediction" in md
     assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
         "genpred-relu_bars.png", "inr-classification_bars.png", "inr-editing_bars.png"]
     assert "symmetry" not in json.loads((out / "summary.json").read_text())

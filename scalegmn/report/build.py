@@ -331,6 +331,11 @@ class _Builder:
                       f"`{self.inputs.results}`. Metrics are on the test split at the best validation epoch; "
                       "tables give mean ± std (population, ddof = 0) over seeds with the best mean in bold "
                       "(↑ higher is better, ↓ lower is better); — marks a method not run on a task.")]
+        runs = self.inputs.runs
+        if runs is None or not runs.is_dir():
+            intro.append(Text(("No run directories given (`--runs`)" if runs is None else
+                               f"No run directories: `{runs}` not found") + "; prediction, confusion, editing and "
+                              "learning-curve plots omitted."))
         sections = [self.overview(), *self.task_sections(), self.zoo_section(),
                     self.check_section("symmetry", "Symmetry checks of the metanetworks", self.inputs.symmetry,
                                        "--symmetry", "symmetry check", "Largest relative change of each model's "
