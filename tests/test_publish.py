@@ -27,7 +27,8 @@ def offline(monkeypatch, tmp_path):
 def make_dataset(path, nets):
     splits = ("train", "train", "val", "test", "train")
     write_dataset(path, ((n, splits[i % 5]) for i, n in enumerate(nets)),
-                  source={"info": {"name": "digits-inr", "kind": "inr"}}, params={"k": 1}, config=ShardConfig(rows_per_shard=4))
+                  source={"info": {"name": "digits-inr", "kind": "inr"}}, params={"k": 1},
+                  config=ShardConfig(rows_per_shard=4))
     return open_dataset(path)
 
 

@@ -38,7 +38,8 @@ def test_splits_and_frame():
     assert split["train"].tolist() == [0, 1, 2, 6, 7] and split["val"].tolist() == [3, 8]
     assert split["test"].dtype == torch.long
     frame = ds.frame()
-    assert list(frame.columns) == ["row", "id", "source_id", "aug_seed", "split", "activation", "label", "score", "arch_key"]
+    assert list(frame.columns) == ["row", "id", "source_id", "aug_seed", "split", "activation", "label", "score",
+                                   "arch_key"]
     assert frame.loc[3, "id"] == "cnn-3" and frame.loc[3, "source_id"] == "cnn-3" and frame.loc[3, "aug_seed"] == -1
     assert ds.metadata["split_sizes"] == {"train": 5, "val": 2, "test": 3}
     assert ds.metadata["node_feature_dim"] == 1 and ds.metadata["edge_feature_dim"] == 9

@@ -96,7 +96,8 @@ def test_interrupted_write_leaves_no_dataset_and_keeps_the_old_one(tmp_path):
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
-        write_dataset(tmp_path / "ds", failing(), source={}, params={}, config=ShardConfig(rows_per_shard=2, batch_rows=1))
+        write_dataset(tmp_path / "ds", failing(), source={}, params={},
+                      config=ShardConfig(rows_per_shard=2, batch_rows=1))
     assert not (tmp_path / "ds").exists() and list(tmp_path.iterdir()) == []
     write(tmp_path / "ds", list(synthetic_cnn_zoo(2)))
     with pytest.raises(RuntimeError):

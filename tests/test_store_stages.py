@@ -27,7 +27,8 @@ def invoke(*args):
 
 @pytest.fixture
 def zoo(tmp_path):
-    save_zoo(tmp_path / "zoo", synthetic_cnn_zoo(12, channels=(1, 4, 4)), {"name": "digits-cnn", "kind": "cnn"}, part_size=5)
+    nets = synthetic_cnn_zoo(12, channels=(1, 4, 4))
+    save_zoo(tmp_path / "zoo", nets, {"name": "digits-cnn", "kind": "cnn"}, part_size=5)
     return tmp_path / "zoo"
 
 
@@ -77,7 +78,8 @@ def test_bad_input_gives_a_clear_error(tmp_path, zoo):
 
 
 def test_bench_loader_reports_throughput(tmp_path):
-    code, out = invoke("bench-loader", "--synthetic", 40, "--epochs", 1, "--batch-size", 16, "--out", tmp_path / "b.json")
+    code, out = invoke("bench-loader", "--synthetic", 40, "--epochs", 1, "--batch-size", 16,
+                       "--out", tmp_path / "b.json")
     assert code == 0, out
     assert "graphs/s" in out and json.loads((tmp_path / "b.json").read_text())["rows"] == 40
 

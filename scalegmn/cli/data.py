@@ -7,7 +7,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
 import typer
 
 from scalegmn.cli.main import app, console
@@ -48,7 +47,8 @@ def augment(
 def shard(
     zoo: Path = typer.Argument(..., help="Input zoo directory (e.g. the output of `scalegmn augment`)."),
     out: Path = typer.Argument(..., help="Output graph dataset directory (replaced atomically)."),
-    train: float = typer.Option(0.8, help="Fraction of source networks in train (networks with a stored split keep it)."),
+    train: float = typer.Option(0.8, help="Fraction of source networks in train "
+                                          "(networks with a stored split keep it)."),
     val: float = typer.Option(0.1, help="Fraction of source networks in val."),
     test: float = typer.Option(0.1, help="Fraction of source networks in test."),
     seed: int = typer.Option(0, help="Seed of the split permutation."),
@@ -65,9 +65,11 @@ def shard(
     except ValueError as err:
         _fail(str(err))
     sizes = summary.details["split_sizes"]
-    console.print(f"shard: {summary.written} networks (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
-                  f"{summary.details['dropped_eval_copies']} copies of val/test networks dropped) -> {out} "
-                  f"in {summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)", soft_wrap=True)
+    console.print(f"shard: {summary.written} networks (train {sizes['train']}, val {sizes['val']}, "
+                  f"test {sizes['test']}; {summary.details['dropped_eval_copies']} copies of val/test networks "
+                  f"dropped) -> {out} in "
+                  f"{summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)",
+                  soft_wrap=True)
 
 
 @app.command("publish")
@@ -114,6 +116,8 @@ def bench_loader(
     out: Path | None = typer.Option(None, help="Write the measurements as JSON here."),
 ) -> None:
     """Measure graph loading throughput (graphs/s) of the shard-backed dataset's loader."""
+    import torch
+
     from scalegmn.store import ShardConfig, open_dataset, write_dataset
     from scalegmn.store.synthetic import synthetic_cnn_zoo
 

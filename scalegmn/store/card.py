@@ -62,7 +62,8 @@ SOURCE_ZOOS: dict[str, SourceZoo] = {
             "SIRENs 2->32->32->3 (w0 = 30), one fitted to each CIFAR-10 image; target: the image's class.",
             """@inproceedings{zhou2023permutation,
   title     = {Permutation Equivariant Neural Functionals},
-  author    = {Zhou, Allan and Yang, Kaien and Burns, Kaylee and Cardace, Adriano and Jiang, Yiding and Sokota, Samuel and Kolter, J. Zico and Finn, Chelsea},
+  author    = {Zhou, Allan and Yang, Kaien and Burns, Kaylee and Cardace, Adriano and Jiang, Yiding and
+               Sokota, Samuel and Kolter, J. Zico and Finn, Chelsea},
   booktitle = {Advances in Neural Information Processing Systems (NeurIPS)},
   year      = {2023}
 }""",
@@ -209,7 +210,8 @@ from datasets import load_dataset
 ds = load_dataset("{repo_id}")
 row = ds["train"][0]
 dtype = np.dtype(row["dtype"])
-weights = [torch.from_numpy(np.asarray(w, dtype=dtype).reshape(s)) for w, s in zip(row["weights"], row["weight_shapes"])]
+weights = [torch.from_numpy(np.asarray(w, dtype=dtype).reshape(s))
+           for w, s in zip(row["weights"], row["weight_shapes"])]
 biases = [torch.from_numpy(np.asarray(b, dtype=dtype)) for b in row["biases"]]
 # with the scalegmn package: scalegmn.store.rows.network_from_row(row) gives the network exactly
 ```

@@ -25,7 +25,9 @@ from scalegmn.store.rows import SPLITS, summary_fields
 from scalegmn.weights import NetworkWeights
 
 TARGETS: tuple[str, ...] = ("score", "label", "index")
-FRAME_COLUMNS: tuple[str, ...] = ("row", "id", "source_id", "aug_seed", "split", "activation", "label", "score", "arch_key")
+FRAME_COLUMNS: tuple[str, ...] = (
+    "row", "id", "source_id", "aug_seed", "split", "activation", "label", "score", "arch_key",
+)
 
 
 def attach_targets(graph: Data, score: float, label: int, index: int) -> Data:

@@ -86,7 +86,9 @@ def read_metadata(directory: str | Path) -> dict[str, Any]:
     another schema version (a directory without it was never completely written)."""
     path = Path(directory) / METADATA_FILE
     if not path.is_file():
-        raise ValueError(f"{path}: missing; {directory} is not a complete graph dataset (was the shard stage interrupted?)")
+        raise ValueError(
+            f"{path}: missing; {directory} is not a complete graph dataset (was the shard stage interrupted?)"
+        )
     try:
         meta = json.loads(path.read_text())
     except json.JSONDecodeError as err:

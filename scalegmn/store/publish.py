@@ -129,7 +129,9 @@ def publish(
     check_repo_id(repo_id)
     token = token or get_token()
     if not token:
-        raise PublishError("no Hugging Face token: pass --token, set HF_TOKEN or run `hf auth login`; nothing was published")
+        raise PublishError(
+            "no Hugging Face token: pass --token, set HF_TOKEN or run `hf auth login`; nothing was published"
+        )
     if _offline():
         raise PublishError("offline (HF_HUB_OFFLINE is set): nothing was published")
     with tempfile.TemporaryDirectory(prefix="scalegmn-publish-") as tmp:
@@ -141,5 +143,7 @@ def publish(
             commit = api.upload_folder(folder_path=str(export.folder), repo_id=repo_id, repo_type="dataset",
                                        commit_message="Upload graph dataset with scalegmn publish")
         except Exception as err:  # the Hub client raises HTTP, connection and validation errors of many types
-            raise PublishError(f"publishing to {repo_id} failed ({type(err).__name__}: {err}); no data was uploaded") from None
+            raise PublishError(
+                f"publishing to {repo_id} failed ({type(err).__name__}: {err}); no data was uploaded"
+            ) from None
     return str(commit.commit_url)

@@ -120,7 +120,9 @@ class GraphDataset(GraphDatasetBase):
         tables = [self._open_shard(entry, schema, verify) for entry in self.metadata["shards"]]
         self.table = pa.concat_tables(tables)
         if self.table.num_rows != self.metadata["num_rows"]:
-            raise ValueError(f"{self.path}: shards hold {self.table.num_rows} rows, metadata says {self.metadata['num_rows']}")
+            raise ValueError(
+                f"{self.path}: shards hold {self.table.num_rows} rows, metadata says {self.metadata['num_rows']}"
+            )
         self._torch_dtype = TORCH_DTYPES[self.metadata["dtype"]]
         self._plans: dict[str, _DecodePlan] = {}
         self._batches = self.table.to_batches()
@@ -132,7 +134,9 @@ class GraphDataset(GraphDatasetBase):
             raise ValueError(f"{shard}: shard missing")
         size = shard.stat().st_size
         if size != entry["bytes"]:
-            raise ValueError(f"{shard}: {size} bytes but the metadata says {entry['bytes']} (truncated or modified shard)")
+            raise ValueError(
+                f"{shard}: {size} bytes but the metadata says {entry['bytes']} (truncated or modified shard)"
+            )
         if verify and file_sha256(shard) != entry["sha256"]:
             raise ValueError(f"{shard}: SHA-256 does not match the metadata (corrupt shard)")
         try:

@@ -88,7 +88,9 @@ def plan_splits(keys: Iterable[NetworkKey], config: SplitConfig) -> SplitPlan:
             copies.append(key)
         if key.preset is not None:
             if preset.setdefault(key.source_id, key.preset) != key.preset:
-                raise ValueError(f"network {key.id!r}: split {key.preset!r} differs from its source's {preset[key.source_id]!r}")
+                raise ValueError(
+                    f"network {key.id!r}: split {key.preset!r} differs from its source's {preset[key.source_id]!r}"
+                )
     missing = sorted(sources - seen)
     if missing:
         raise ValueError(f"augmented copies refer to {len(missing)} missing source networks, e.g. {missing[0]!r}")

@@ -83,10 +83,8 @@ def shard_zoo(
     (see :mod:`scalegmn.store.splits`), a second writes the rows (copies of val/test networks dropped)."""
     start = time.perf_counter()
     info, networks = open_zoo(source)
-    plan = plan_splits(
-        (network_key(net, f"{source}: network {i}") for i, net in enumerate(_progress(networks(), info.get("size"), "plan splits"))),
-        splits,
-    )
+    first_pass = enumerate(_progress(networks(), info.get("size"), "plan splits"))
+    plan = plan_splits((network_key(net, f"{source}: network {i}") for i, net in first_pass), splits)
 
     def rows() -> Iterator[tuple[NetworkWeights, str]]:
         for i, net in enumerate(_progress(networks(), info.get("size"), "shard")):
