@@ -43,7 +43,11 @@ EQUIVARIANT_MODELS: tuple[str, ...] = ("scalegmn", "scalegmn-b", "gmn")
 
 @dataclass
 class TrainConfig:
-    """Every knob of one training run (``model`` is passed to ``build_model`` as keyword arguments)."""
+    """Every knob of one training run (``model`` is passed to ``build_model`` as keyword arguments).
+
+    ``num_threads`` > 0 sets ``torch.set_num_threads`` for the run (on a busy CPU one thread can be many times faster
+    than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up.
+    """
 
     epochs: int = 20
     batch_size: int = 32
@@ -56,6 +60,7 @@ class TrainConfig:
     amp_dtype: str = "bfloat16"
     compile: bool = False
     device: str = "auto"
+    num_threads: int = 0
     eval_augmented: bool = False
     normalize_target: bool = True
     image_size: int | None = None
@@ -93,7 +98,7 @@ class TrainConfig:
     def fingerprint(self) -> dict[str, Any]:
         """The options that change the result (checked when resuming)."""
         values = asdict(self)
-        for key in ("progress", "device", "compile", "cache_graphs", "eval_batch_size"):
+        for key in ("progress", "device", "num_threads", "compile", "cache_graphs", "eval_batch_size"):
             values.pop(key)
         return values
 
@@ -295,15 +300,14 @@ class Trainer:
     """One training run; see :func:`train`."""
 
     def __init__(self, task: Task, model: str | ModelFactory, dataset: Any, seed: int, out_dir: Path,
-                 config: TrainConfig, method: str | None = None) -> None:
+                 config: TrainConfig, method: str, ctx: Distributed, device: torch.device) -> None:
         self.task = task
         self.seed = seed
         self.out_dir = Path(out_dir)
         self.config = config
-        self.method = method or model_name(model)
-        self.ctx = distributed_from_env()
-        self.device = choose_device(config.device, self.ctx)
-        self.owns_group = init_process_group(self.ctx, self.device)
+        self.method = method
+        self.ctx = ctx
+        self.device = device
         self.dataset = _open(dataset)
         frame = self.dataset.frame()
         self.ids = frame.set_index("row")["id"]
@@ -474,10 +478,6 @@ class Trainer:
             print(summary_line(result, selection))
         return result
 
-    def close(self) -> None:
-        if self.owns_group:
-            dist.destroy_process_group()
-
 
 def summary_line(result: dict[str, Any], selection: str) -> str:
     """One line: run, epochs, best epoch, val/test selection metric, seconds, graphs/s."""
@@ -519,18 +519,26 @@ def train(task: str, model: str | ModelFactory, dataset: Any, *, seed: int, out_
     """
     cfg = config or TrainConfig()
     name = method or model_name(model)
+    ctx = distributed_from_env()
+    threads = torch.get_num_threads()
+    if cfg.num_threads > 0:
+        torch.set_num_threads(cfg.num_threads)
+    device = choose_device(cfg.device, ctx)
+    owns_group = init_process_group(ctx, device)
     try:
-        trainer = Trainer(get_task(task), model, dataset, seed, Path(out_dir), cfg, name)
-    except NotApplicableError as err:
-        result = not_applicable_result(task, name, seed, str(err))
-        if distributed_from_env().is_main:
-            write_json(Path(out_dir) / "result.json", result)
-            print(f"train {task}/{name}/seed{seed}: not applicable ({err})")
-        return result
-    try:
+        try:
+            trainer = Trainer(get_task(task), model, dataset, seed, Path(out_dir), cfg, name, ctx, device)
+        except NotApplicableError as err:
+            result = not_applicable_result(task, name, seed, str(err))
+            if ctx.is_main:
+                write_json(Path(out_dir) / "result.json", result)
+                print(f"train {task}/{name}/seed{seed}: not applicable ({err})")
+            return result
         return trainer.run(resume, stop_after_epoch)
     finally:
-        trainer.close()
+        torch.set_num_threads(threads)
+        if owns_group:
+            dist.destroy_process_group()
 
 
 def read_result(out_dir: str | Path) -> dict[str, Any]:

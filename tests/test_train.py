@@ -30,7 +30,7 @@ def inr_dataset(n=24):
 
 
 def config(**kw):
-    base = dict(epochs=3, batch_size=8, lr=3e-3, progress=False, model={"hidden": 8, "dropout": 0.1})
+    base = dict(epochs=3, batch_size=8, lr=3e-3, progress=False, num_threads=1, model={"hidden": 8, "dropout": 0.1})
     base.update(kw)
     return TrainConfig(**base)
 
@@ -143,3 +143,48 @@ def test_config_overrides_parse_values_and_reject_unknown_keys():
         TrainConfig().with_overrides(["lrr=1"])
     with pytest.raises(ValueError, match="key=value"):
         TrainConfig().with_overrides(["lr"])
+
+
+# ----------------------------------------------------------------------------- benchmark runner
+def test_settings_layer_defaults_task_method_and_run():
+    from scalegmn.benchmark import resolve_config
+
+    settings = {
+        "seeds": [0, 1],
+        "defaults": {"epochs": 5, "lr": 1e-3, "model": {"hidden": 16, "layers": 2}},
+        "tasks": {"inr-editing": {"image_size": 8, "epochs": 7}},
+        "methods": {"scalegmn": {"lr": 5e-4, "model": {"hidden": 32}}},
+        "runs": {"inr-editing/scalegmn": {"model": {"layers": 3}}},
+    }
+    cfg = resolve_config(settings, "inr-editing", "scalegmn")
+    assert (cfg.epochs, cfg.lr, cfg.image_size) == (7, 5e-4, 8)
+    assert cfg.model == {"hidden": 32, "layers": 3}
+    other = resolve_config(settings, "genpred-relu", "gmn")
+    assert (other.epochs, other.lr, other.model) == (5, 1e-3, {"hidden": 16, "layers": 2})
+    with pytest.raises(ValueError, match=r"genpred-relu/gmn.*unknown training options \['epoch'\]"):
+        resolve_config({"defaults": {"epoch": 3}}, "genpred-relu", "gmn")
+
+
+def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):
+    from scalegmn.benchmark import collect_results, run_dir, summary_table, write_results
+    from scalegmn.train import not_applicable_result
+
+    ds = cnn_dataset()
+    for seed in (0, 1):
+        train("genpred-relu", ToyMetanet, ds, seed=seed, out_dir=run_dir(tmp_path / "runs", "genpred-relu", "toy", seed),
+              config=config(epochs=2), method="toy")
+    na = not_applicable_result("inr-editing", "statnn", 0, "invariant only")
+    (run_dir(tmp_path / "runs", "inr-editing", "statnn", 0)).mkdir(parents=True)
+    (run_dir(tmp_path / "runs", "inr-editing", "statnn", 0) / "result.json").write_text(json.dumps(na))
+    results = collect_results(tmp_path / "runs")
+    assert [(r["task"], r["method"], r["seed"]) for r in results] == [
+        ("genpred-relu", "toy", 0), ("genpred-relu", "toy", 1), ("inr-editing", "statnn", 0)]
+    frame = write_results(results, tmp_path / "results.json", tmp_path / "results.csv")
+    assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results))
+    assert list(frame.columns[:4]) == ["task", "method", "seed", "status"]
+    assert {"test_kendall_tau", "val_kendall_tau", "wall_seconds", "num_params"} <= set(frame.columns)
+    assert (tmp_path / "results.csv").read_text().startswith("task,method,seed,status")
+    table = summary_table(frame)
+    tau = frame.loc[frame["method"] == "toy", "test_kendall_tau"]
+    assert table.loc["toy", "genpred-relu"] == f"{tau.mean():.4f} ± {tau.std(ddof=0):.4f}"
+    assert table.loc["statnn", "inr-editing"] == "n/a"

@@ -1,0 +1,52 @@
+"""DistributedDataParallel: `scalegmn train` under `torchrun --nproc-per-node 2` (gloo on CPU) trains the
+same model as one process with the same global batch."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from scalegmn.store import write_dataset
+from scalegmn.store.synthetic import synthetic_cnn_zoo
+from scalegmn.train import CHECKPOINT, TrainConfig, train
+
+MODEL = "scalegmn.toy_models:ToyMetanet"
+OPTIONS = {"epochs": 2, "batch_size": 8, "lr": 3e-3, "model": {"hidden": 8}}
+
+
+def write_cnn_dataset(path: Path, n: int = 40) -> None:
+    nets = list(synthetic_cnn_zoo(n))
+    for net in nets:
+        net.meta["score"] = float(torch.cat(net.biases).mean())
+    splits = ["train"] * 24 + ["val"] * 8 + ["test"] * (n - 32)
+    write_dataset(path, zip(nets, splits), source={"kind": "test"}, params={})
+
+
+def test_two_gloo_processes_train_exactly_what_one_process_trains(tmp_path):
+    write_cnn_dataset(tmp_path / "ds")
+    overrides = [f"{k}={v}" for k, v in OPTIONS.items() if k != "model"] + ["model.hidden=8"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "--no-python",
+           str(Path(sys.executable).parent / "scalegmn"), "train", "--task", "genpred-mixed", "--model", MODEL,
+           "--dataset", str(tmp_path / "ds"), "--out", str(tmp_path / "ddp"), "--seed", "0", "--no-progress"]
+    cmd += [arg for o in overrides for arg in ("--config", o)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    ddp = json.loads((tmp_path / "ddp" / "result.json").read_text())
+    assert ddp["world_size"] == 2 and ddp["status"] == "ok"
+
+    single = train("genpred-mixed", MODEL, tmp_path / "ds", seed=0, out_dir=tmp_path / "single",
+                   config=TrainConfig(**OPTIONS, progress=False), method=MODEL)
+    assert single["world_size"] == 1
+    assert ddp["best_epoch"] == single["best_epoch"]
+    for split in ("val", "test"):
+        for metric, value in single[split].items():
+            assert ddp[split][metric] == pytest.approx(value, rel=1e-4, abs=1e-6), (split, metric)
+    a = torch.load(tmp_path / "ddp" / CHECKPOINT, weights_only=False)["model"]
+    b = torch.load(tmp_path / "single" / CHECKPOINT, weights_only=False)["model"]
+    for key in b:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
