@@ -1,7 +1,10 @@
 """Publishing: the dry-run folder loads offline with `datasets` and matches the dataset; no token or
 offline gives a clear error and publishes nothing. Nothing here contacts the network."""
 
+from pathlib import Path
+
 import datasets
+import huggingface_hub
 import huggingface_hub.constants
 import pytest
 import yaml
@@ -91,3 +94,39 @@ def test_bad_repo_id_and_source_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown source zoo"):
         export_hub_folder(tmp_path / "ds", tmp_path / "hub", repo_id="me/x", source="imagenet")
     assert not (tmp_path / "hub").exists()
+
+
+class FakeHub:
+    """Stands in for huggingface_hub.HfApi: records what would be pushed, or fails like the Hub."""
+
+    calls: list = []
+    fail = False
+
+    def __init__(self, token):
+        self.token = token
+
+    def create_repo(self, repo_id, **kwargs):
+        FakeHub.calls.append(("create_repo", repo_id, kwargs))
+
+    def upload_folder(self, folder_path, repo_id, **kwargs):
+        if FakeHub.fail:
+            raise ConnectionError("Hub unreachable")
+        files = sorted(p.relative_to(folder_path).as_posix() for p in Path(folder_path).rglob("*") if p.is_file())
+        FakeHub.calls.append(("upload_folder", repo_id, files))
+        return type("Commit", (), {"commit_url": f"https://hub.test/{repo_id}/commit/1"})()
+
+
+def test_push_uploads_the_exported_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
+    FakeHub.calls, FakeHub.fail = [], False
+    make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(6)))
+    url = publish(tmp_path / "ds", repo_id="me/x", token="hf_dummy")
+    assert url == "https://hub.test/me/x/commit/1"
+    assert FakeHub.calls[0] == ("create_repo", "me/x", {"repo_type": "dataset", "private": False, "exist_ok": True})
+    assert FakeHub.calls[1][2] == ["README.md", "data/test-00000-of-00001.parquet",
+                                   "data/train-00000-of-00001.parquet", "data/val-00000-of-00001.parquet"]
+    FakeHub.fail = True
+    with pytest.raises(PublishError, match="publishing to me/x failed.*Hub unreachable.*no data was uploaded"):
+        publish(tmp_path / "ds", repo_id="me/x", token="hf_dummy")
