@@ -14,7 +14,9 @@ from matplotlib.figure import Figure
 from scalegmn.report.results import TaskSummary, is_scalegmn, metric_label
 
 HIGHLIGHT = "#d62728"
+HIGHLIGHT_DARK = "#7f0000"
 BASE = "#4c72b0"
+OTHERS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 DPI = 110
 
 
@@ -89,14 +91,22 @@ def scatter_grid(title: str, panels: Sequence[ScatterPanel], xlabel: str = "true
     return png_bytes(fig)
 
 
+def line_colors(methods: Sequence[str]) -> dict[str, str]:
+    """A colour per method: ScaleGMN variants in reds, the others from a palette without red."""
+    reds = iter((HIGHLIGHT, HIGHLIGHT_DARK) * len(methods))
+    others = iter(OTHERS * len(methods))
+    return {m: next(reds) if is_scalegmn(m) else next(others) for m in methods}
+
+
 def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], metric: str) -> bytes:
     """Per method ``(epochs, train_loss, val_metric)``: training loss (log scale if positive) and validation metric
     against the epoch; ScaleGMN variants drawn thicker."""
-    fig = Figure(figsize=(9.0, 3.3), layout="constrained")
+    fig = Figure(figsize=(10.0, 3.3), layout="constrained")
     loss_ax, metric_ax = fig.subplots(1, 2)
+    colors = line_colors(list(curves))
     for method, (epochs, loss, value) in curves.items():
-        style = {"linewidth": 2.4 if is_scalegmn(method) else 1.2, "marker": "o" if len(epochs) <= 20 else None,
-                 "markersize": 3, "label": method}
+        style = {"linewidth": 2.2 if is_scalegmn(method) else 1.1, "marker": "o" if len(epochs) <= 20 else None,
+                 "markersize": 3, "label": method, "color": colors[method]}
         loss_ax.plot(epochs, loss, **style)
         metric_ax.plot(epochs, value, **style)
     losses = np.concatenate([loss for _, loss, _ in curves.values()])
@@ -107,7 +117,7 @@ def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, 
     for ax in (loss_ax, metric_ax):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-    metric_ax.legend(fontsize=7)
+    fig.legend(*metric_ax.get_legend_handles_labels(), loc="outside right center", fontsize=7)
     fig.suptitle(title, fontsize=10)
     return png_bytes(fig)
 
