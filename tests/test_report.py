@@ -173,6 +173,7 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     assert html.count('src="data:image/png;base64,') == len(pngs)
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
     assert "<link" not in html and "<script" not in html
+    assert '<h2 id="inr-editing-dilation-inr-editing">INR editing (dilation) (<code>inr-editing</code>)</h2>' in html
     md = (out / "report.md").read_text()
     assert {Path(p).name for p in re.findall(r"\]\((plots/[^)]+\.png)\)", md)} == names
     for section in ("Model zoos", "Symmetry checks", "Augmentation self-check", "Parameters", "Packages",

@@ -150,11 +150,11 @@ nav ul { columns: 2; }
 
 def render_html(doc: Document) -> str:
     """The document as one self-contained HTML page with a table of contents."""
-    toc = "".join(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a></li>' for s in doc.sections if s.level == 2)
+    toc = "".join(f'<li><a href="#{s.anchor}">{_inline_html(s.title)}</a></li>' for s in doc.sections if s.level == 2)
     body = [f"<h1>{html.escape(doc.title)}</h1>"] + [_html_block(b) for b in doc.intro]
     body.append(f"<nav><ul>{toc}</ul></nav>")
     for s in doc.sections:
-        body.append(f'<h{s.level} id="{s.anchor}">{html.escape(s.title)}</h{s.level}>')
+        body.append(f'<h{s.level} id="{s.anchor}">{_inline_html(s.title)}</h{s.level}>')
         body.extend(_html_block(b) for b in s.blocks)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(doc.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
