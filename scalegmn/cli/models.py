@@ -1,3 +1,114 @@
-"""`scalegmn` sub-commands: models."""
+"""`scalegmn` sub-commands: models (symmetry check, training-throughput benchmark)."""
 
-from scalegmn.cli.main import app, console  # noqa: F401
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from scalegmn.cli.main import app, console
+from scalegmn.io import write_json
+
+
+def _parse_config(items: list[str]) -> dict:
+    """``key=value`` pairs; values parsed as int, float, bool or left as strings."""
+    config: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"config {item!r}: expected key=value")
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            config[key] = lowered == "true"
+            continue
+        for cast in (int, float):
+            try:
+                config[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            config[key] = value
+    return config
+
+
+@app.command("check-symmetry")
+def check_symmetry_cmd(
+    model: str = typer.Argument(..., help="Registered model name or import path package.module:Class."),
+    out: Path | None = typer.Option(None, help="Write the rows as JSON here."),
+    kind: str = typer.Option("cnn", help="Example networks: cnn, mlp or siren."),
+    activations: str = typer.Option("relu,tanh", help="Comma-separated activations, cycled over the networks."),
+    networks: int = typer.Option(4, help="Number of example networks."),
+    trials: int = typer.Option(3, help="Random transforms per network and transform type."),
+    seed: int = typer.Option(0, help="Seed of the networks, the model and the transforms."),
+    config: list[str] = typer.Option([], "--config", "-c", help="Model config key=value (repeatable)."),
+) -> None:
+    """Max relative output change of MODEL under permutations, scalings and both (float64)."""
+    from scalegmn.checker import check_symmetry, example_graphs
+    from scalegmn.registry import build_model
+
+    start = time.perf_counter()
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    try:
+        graphs = example_graphs(kind, activations.split(","), networks, gen)
+        net = build_model(model, graphs[0], 2, **_parse_config(config))
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    rows = check_symmetry(net, graphs, gen, trials, name=model)
+    table = Table("model", "transform", "max rel. change", "kind", "holds (< 1e-4)")
+    for r in rows:
+        table.add_row(r.model, r.transform, f"{r.max_rel_change:.2e}", r.kind, "yes" if r.invariant else "NO")
+    console.print(table)
+    if out is not None:
+        write_json(out, [r.to_dict() for r in rows])
+    held = sum(r.invariant for r in rows)
+    console.print(f"check-symmetry: {model}: {held}/{len(rows)} symmetries hold, "
+                  f"{len(rows) * trials * networks} transformed networks in {time.perf_counter() - start:.2f} s")
+
+
+@app.command("bench-train")
+def bench_train_cmd(
+    model: str = typer.Option("scalegmn", help="Registered model name or import path."),
+    arch: list[str] = typer.Option(["small-cnn-zoo", "digits-cnn"], help="Architecture(s) to benchmark."),
+    batch_size: int = typer.Option(64, help="Graphs per batch."),
+    steps: int = typer.Option(10, help="Timed training steps per repeat."),
+    warmup: int = typer.Option(2, help="Untimed warm-up steps."),
+    repeats: int = typer.Option(3, help="Timed repeats (best and median are reported)."),
+    threads: int = typer.Option(2, help="torch.set_num_threads."),
+    seed: int = typer.Option(0, help="Seed."),
+    config: list[str] = typer.Option([], "--config", "-c", help="Model config key=value (repeatable)."),
+    out: Path | None = typer.Option(None, help="Write the results as JSON here."),
+) -> None:
+    """Training throughput (graphs/s, forward + backward + AdamW step) on random ReLU CNN graphs."""
+    from scalegmn.nn.benchmark import benchmark_training
+
+    start = time.perf_counter()
+    results = []
+    with Progress(console=console, transient=True) as progress:
+        for name in arch:
+            task = progress.add_task(f"{model} on {name}", total=repeats)
+            try:
+                res = benchmark_training(
+                    model, name, batch_size=batch_size, steps=steps, warmup=warmup, repeats=repeats,
+                    threads=threads, seed=seed, progress=lambda r, v, t=task: progress.advance(t),
+                    **_parse_config(config))
+            except ValueError as err:
+                raise typer.BadParameter(str(err)) from None
+            results.append(res)
+    table = Table("model", "arch", "N/E", "batch", "thr", "graphs/s (runs)", "best", "median", "RSS MB")
+    for r in results:
+        table.add_row(r.model, r.architecture, f"{r.nodes_per_graph}/{r.edges_per_graph}", str(r.batch_size),
+                      str(r.threads), " ".join(f"{v:.1f}" for v in r.graphs_per_s), f"{r.best:.1f}",
+                      f"{r.median:.1f}", f"{r.peak_rss_mb:.0f}")
+    console.print(table)
+    if out is not None:
+        write_json(out, [dict(vars(r), best=r.best, median=r.median) for r in results])
+    total = sum(r.batch_size * steps * repeats for r in results)
+    console.print(f"bench-train: {len(results)} architecture(s), {total} graphs trained in "
+                  f"{time.perf_counter() - start:.1f} s; best " +
+                  ", ".join(f"{r.architecture} {r.best:.1f} graphs/s" for r in results))
