@@ -62,16 +62,17 @@ def run_dir(root: str | Path, task: str, method: str, seed: int) -> Path:
 
 @dataclass
 class Benchmark:
-    """What to run: tasks × methods × seeds, the dataset of each zoo kind (``cnn``/``inr``) or task name,
+    """What to run: tasks × methods × seeds, the dataset (directory or object) of each zoo kind
+    (``cnn``/``inr``) or task name,
     and the layered settings."""
 
     tasks: list[str]
     methods: list[str]
     seeds: list[int]
-    datasets: dict[str, str]
+    datasets: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def dataset_for(self, task: str) -> str:
+    def dataset_for(self, task: str) -> Any:
         path = self.datasets.get(task) or self.datasets.get(get_task(task).zoo)
         if path is None:
             raise ValueError(f"no dataset for task {task!r}: give one for {get_task(task).zoo!r} or {task!r}")

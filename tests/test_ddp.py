@@ -26,6 +26,7 @@ def write_cnn_dataset(path: Path, n: int = 40) -> None:
     write_dataset(path, zip(nets, splits), source={"kind": "test"}, params={})
 
 
+@pytest.mark.slow  # three Python processes (launcher + 2 ranks): ~20-60 s on 2 shared cores
 def test_two_gloo_processes_train_exactly_what_one_process_trains(tmp_path):
     write_cnn_dataset(tmp_path / "ds")
     overrides = [f"{k}={v}" for k, v in OPTIONS.items() if k != "model"] + ["model.hidden=8"]

@@ -188,3 +188,52 @@ def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):
     tau = frame.loc[frame["method"] == "toy", "test_kendall_tau"]
     assert table.loc["toy", "genpred-relu"] == f"{tau.mean():.4f} ± {tau.std(ddof=0):.4f}"
     assert table.loc["statnn", "inr-editing"] == "n/a"
+
+
+# ----------------------------------------------------------------------------- command line
+def test_train_command_reports_bad_input_clearly(tmp_path):
+    from typer.testing import CliRunner
+
+    from scalegmn.cli import app
+
+    res = CliRunner().invoke(app, ["train", "--task", "genpred", "--model", "gmn", "--dataset", str(tmp_path),
+                                   "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "unknown task 'genpred'" in res.output
+    res = CliRunner().invoke(app, ["train", "--task", "genpred-relu", "--model", "gmn", "--dataset", str(tmp_path),
+                                   "--out", str(tmp_path / "run"), "--config", "epochs"])
+    assert res.exit_code == 2 and "key=value" in res.output
+
+
+def test_train_command_runs_a_registered_import_path_on_a_stored_dataset(tmp_path):
+    from typer.testing import CliRunner
+
+    from scalegmn.cli import app
+    from scalegmn.store import write_dataset
+    from scalegmn.store.synthetic import synthetic_cnn_zoo
+
+    nets = list(synthetic_cnn_zoo(24))
+    for net in nets:
+        net.meta["score"] = float(torch.cat(net.biases).mean())
+    write_dataset(tmp_path / "ds", zip(nets, ["train"] * 16 + ["val"] * 4 + ["test"] * 4), source={}, params={})
+    (tmp_path / "settings.yaml").write_text(
+        "train:\n  seeds: [0]\n  defaults: {epochs: 2, batch_size: 8, num_threads: 1}\n"
+        "  methods: {'scalegmn.toy_models:ToyMetanet': {model: {hidden: 4}}}\n")
+    res = CliRunner().invoke(app, [
+        "train", "--task", "genpred-tanh", "--model", "scalegmn.toy_models:ToyMetanet", "--seed", "1",
+        "--dataset", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--settings", str(tmp_path / "settings.yaml"),
+        "--section", "train", "--config", "lr=0.01", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert result["seed"] == 1 and result["epochs"] == 2 and result["config"]["lr"] == 0.01
+    assert result["config"]["model"] == {"hidden": 4} and result["split_sizes"] == {"train": 8, "val": 2, "test": 2}
+    assert "train genpred-tanh/scalegmn.toy_models:ToyMetanet/seed1: 2 epochs" in res.output
+
+
+def test_editing_with_an_invariant_only_model_is_recorded_as_not_applicable(tmp_path):
+    from scalegmn.benchmark import Benchmark
+
+    bench = Benchmark(["inr-editing"], ["statnn"], [0], {"inr": inr_dataset()},
+                      {"defaults": {"image_size": 8, "progress": False}})
+    [result] = bench.run(tmp_path)
+    assert result["status"] == "not_applicable" and "invariant" in result["reason"]
+    assert json.loads((tmp_path / "inr-editing" / "statnn" / "seed0" / "result.json").read_text()) == result
