@@ -75,6 +75,9 @@ def test_fast_loader_gives_the_collate_batch_of_the_items(tmp_path):
     ds = open_dataset(tmp_path / "cnn")
     rows = [7, 2, 9, 0, 4]
     assert_batches_equal(ds.batch(rows), collate_graphs([ds[i] for i in rows]))
+    write(tmp_path / "inr", list(synthetic_inr_zoo(5)), rows_per_shard=2)
+    inr = open_dataset(tmp_path / "inr")
+    assert_batches_equal(inr.batch([4, 1, 2]), collate_graphs([inr[i] for i in [4, 1, 2]]))
     write(tmp_path / "mixed", mixed_float64_nets())
     mixed = open_dataset(tmp_path / "mixed")
     assert_batches_equal(mixed.batch([0, 6, 8]), collate_graphs([mixed[i] for i in [0, 6, 8]]))

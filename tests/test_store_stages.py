@@ -82,6 +82,8 @@ def test_bench_loader_reports_throughput(tmp_path):
                        "--out", tmp_path / "b.json")
     assert code == 0, out
     assert "graphs/s" in out and json.loads((tmp_path / "b.json").read_text())["rows"] == 40
+    code, out = invoke("bench-loader", "--synthetic", 10, "--kind", "inr", "--epochs", 1)
+    assert code == 0 and "10 graphs x 1 epochs" in out
 
 
 def test_pipeline_stages_read_params_and_write_outs(tmp_path):

@@ -107,8 +107,10 @@ def publish(
 @app.command("bench-loader")
 def bench_loader(
     dataset: Path | None = typer.Argument(None, help="Graph dataset directory (omit with --synthetic)."),
-    synthetic: int = typer.Option(0, help="Instead: write this many random Small-CNN-Zoo-architecture CNNs "
-                                          "(float32) to a temporary dataset and load that."),
+    synthetic: int = typer.Option(0, help="Instead: write this many random float32 networks to a temporary "
+                                          "dataset and load that."),
+    kind: str = typer.Option("cnn", help="Synthetic networks: cnn (Small CNN Zoo architecture 1-16-16-16-10) "
+                                         "or inr (SIREN 2-32-32-1)."),
     batch_size: int = typer.Option(256, help="Graphs per batch."),
     epochs: int = typer.Option(3, help="Passes over the dataset (shuffled)."),
     threads: int = typer.Option(0, help="torch threads (0: torch's default)."),
@@ -119,19 +121,23 @@ def bench_loader(
     import torch
 
     from scalegmn.store import ShardConfig, open_dataset, write_dataset
-    from scalegmn.store.synthetic import synthetic_cnn_zoo
+    from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 
+    zoos = {"cnn": synthetic_cnn_zoo, "inr": synthetic_inr_zoo}
     if (dataset is None) == (synthetic == 0):
         _fail("give either a DATASET directory or --synthetic N")
+    if kind not in zoos:
+        _fail(f"--kind must be cnn or inr, got {kind!r}")
     if threads:
         torch.set_num_threads(threads)
+    name = str(dataset) if dataset is not None else f"synthetic {kind} x{synthetic}"
     with tempfile.TemporaryDirectory(prefix="scalegmn-bench-") as tmp:
         write_rate = None
         if dataset is None:
             start = time.perf_counter()
             dataset = Path(tmp) / "synthetic"
-            write_dataset(dataset, ((net, "train") for net in synthetic_cnn_zoo(synthetic)),
-                          source={"info": {"name": "synthetic-cnn"}}, params={"synthetic": synthetic},
+            write_dataset(dataset, ((net, "train") for net in zoos[kind](synthetic)),
+                          source={"info": {"name": f"synthetic-{kind}"}}, params={"synthetic": synthetic},
                           config=ShardConfig())
             write_rate = synthetic / (time.perf_counter() - start)
         try:
@@ -145,7 +151,7 @@ def bench_loader(
             for batch in loader:
                 graphs += batch.num_graphs
             rates.append(graphs / (time.perf_counter() - start))
-    result = {"dataset": str(dataset), "rows": len(ds), "batch_size": batch_size, "epochs": epochs,
+    result = {"dataset": name, "rows": len(ds), "batch_size": batch_size, "epochs": epochs,
               "threads": torch.get_num_threads(), "graphs_per_s": rates, "best_graphs_per_s": max(rates),
               "shard_write_networks_per_s": write_rate}
     if out is not None:
