@@ -21,7 +21,7 @@ from scalegmn.report.document import markdown_table
 from scalegmn.report.plots import bar_chart
 from scalegmn.report.results import load_results, summarize
 from scalegmn.report.runs import read_edit_examples
-from scalegmn.report.tables import records_table, task_table
+from scalegmn.report.tables import pivot_check_table, records_table, task_table
 from scalegmn.report.timings import group_stages, read_timings, record_stage
 from scalegmn.zoo import save_zoo
 
@@ -98,11 +98,16 @@ def write_zoos(root: Path) -> list[Path]:
 
 
 def write_symmetry(root: Path) -> Path:
-    rows = [{"model": m, "transform": t, "max_rel_change": 1e-7 if m != "mlp" else 0.3, "invariant": m != "mlp"}
-            for m in ("scalegmn", "gmn", "mlp") for t in ("permutation", "scale")]
-    path = root / "symmetry.json"
-    path.write_text(json.dumps(rows))
-    return path
+    """One file per model, as ``scalegmn check-symmetry MODEL --out`` writes them."""
+    directory = root / "symmetry"
+    directory.mkdir()
+    for model in ("scalegmn", "gmn", "mlp"):
+        rows = [{"model": model, "transform": t, "max_rel_change": change, "invariant": change < 1e-4,
+                 "kind": "invariance"}
+                for t in ("permutation", "scaling")
+                for change in [1e-7 if model == "scalegmn" or (model, t) == ("gmn", "permutation") else 0.3]]
+        (directory / f"{model}.json").write_text(json.dumps(rows))
+    return directory
 
 
 def full_inputs(root: Path) -> ReportInputs:
@@ -179,7 +184,11 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     for section in ("Model zoos", "Symmetry checks", "Augmentation self-check", "Parameters", "Packages",
                     "Hardware", "Timings"):
         assert f"## {section}" in md or f"### {section}" in md
-    assert "**4/6** checks passed" in md and "| mlp | permutation | 0.3 | **NO** |" in md
+    assert "**3/6** (model, transform) symmetries hold" in md
+    assert "| model | kind | permutation | scaling |" in md
+    assert "| gmn | invariance | 1.00e-07 ✓ | **0.3 ✗** |" in md
+    assert "| relu_mlp | 5 | 1.00e-16 ✓ |" in md
+    assert md.index("| mlp | invariance |") < md.index("| gmn | invariance |") < md.index("| scalegmn | invariance |")
     assert "| tiny-cnn |" in md and "relu 4, tanh 4" in md
     assert "epochs: 2" in md and "| zoo | 1 |" in md
     assert "Not applicable: `statnn` (needs an equivariant model)." in md
@@ -194,7 +203,7 @@ def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
     assert summary["tasks"]["genpred-relu"]["best_method"] == "scalegmn"
     assert summary["tasks"]["genpred-relu"]["best_mean"] == pytest.approx(0.9)
     assert summary["tasks"]["inr-editing"]["best_method"] == "scalegmn"
-    assert summary["symmetry"] == {"checks": 6, "passed": 4}
+    assert summary["symmetry"] == {"checks": 6, "passed": 3}
     bars = pd.read_csv(out / "plots/data/bars/genpred-relu.csv")
     assert list(bars["method"]) == ["statnn", "gmn", "scalegmn"]
     assert bars["mean"].tolist() == pytest.approx([0.7, 0.6, 0.9])
@@ -215,8 +224,8 @@ def test_missing_optional_inputs_omit_sections_with_a_note(tmp_path):
                           symmetry=tmp_path / "missing.json", timings=None)
     build_report(inputs, out)
     md = (out / "report.md").read_text()
-    assert f"No symmetry check: `{tmp_path / 'missing.json'}` not found; section omitted." in md
-    assert "No self-check given (`--selfcheck`); section omitted." in md
+    assert f"No symmetry results: `{tmp_path / 'missing.json'}` not found; section omitted." in md
+    assert "No selfcheck results given (`--selfcheck`); section omitted." in md
     assert f"No zoo: `{tmp_path / 'no-zoo'}` not found" in md
     assert "No params file given" in md and "No stage timings given" in md
     assert f"No run directories: `{tmp_path / 'no-runs'}` not found; prediction" in md
@@ -351,3 +360,13 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
     md = (out / "report.md").read_text()
     assert "Not applicable: `statnn` (invariant only)." in md
     assert "| method | MSE ↓ | loss ↓ | MSE of the unedited | seeds |" in md  # a reference value: never bold
+
+
+def test_symmetry_pivot_keeps_the_worst_change_of_repeated_model_transform_rows():
+    rows = [{"model": "gmn", "transform": "scaling", "max_rel_change": 1e-9, "invariant": True, "kind": "invariance"},
+            {"model": "gmn", "transform": "scaling", "max_rel_change": 0.5, "invariant": False, "kind": "invariance"},
+            {"model": "gmn", "transform": "permutation", "max_rel_change": 1e-12, "invariant": True,
+             "kind": "invariance"}]
+    table = pivot_check_table(rows, "model", "transform", "max_rel_change")
+    assert table.columns == ["model", "kind", "scaling", "permutation"]
+    assert table.rows == [["gmn", "invariance", "0.5 ✗", "1.00e-12 ✓"]] and table.bold == {(0, 2)}

@@ -27,8 +27,8 @@ from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_sca
 from scalegmn.benchmark import run_dir
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, HISTORY_FILE, PREDICTIONS_FILE, confusion_matrix, \
     read_edit_examples, read_history, read_predictions
-from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, records_table, task_frame, \
-    task_table
+from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, pivot_check_table, \
+    records_table, task_frame, task_table
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.report.zoos import ZooStats, histogram_frame, zoo_stats
 
@@ -270,19 +270,23 @@ class _Builder:
         return blocks
 
     # ------------------------------------------------------------------ checks
-    def check_section(self, key: str, title: str, path: Path | None, option: str, what: str,
-                      caption: str) -> Section:
-        """The rows of a check file as a table (failed checks in bold); pass counts go to the summary."""
+    def check_section(self, key: str, title: str, path: Path | None, option: str, pivot: tuple[str, str, str],
+                      verdict: str, caption: str) -> Section:
+        """The rows of a check file (or directory) as a ``pivot`` = (index, column, value) table when every
+        row has those fields, else one line per row; failures in bold; pass counts go to the summary."""
         section = Section(title)
-        if path is None or not path.is_file():
-            section.blocks.append(_missing_note(what, path, option))
+        if path is None or not path.exists():
+            section.blocks.append(_missing_note(f"{key} results", path, option))
             return section
         rows = load_check_rows(path)
         ok = sum(passed(r) for r in rows)
         self.check_counts[key] = {"checks": len(rows), "passed": ok}
-        table = records_table(rows, caption)
+        if rows and all(all(k in r for k in pivot) for r in rows):
+            table = pivot_check_table(rows, *pivot, caption=caption, order=METHOD_ORDER)
+        else:
+            table = records_table(rows, caption)
         self._table_files(key, table, pd.DataFrame.from_records(rows))
-        section.blocks += [Text(f"**{ok}/{len(rows)}** checks passed (from `{path}`)."), table]
+        section.blocks += [Text(f"**{ok}/{len(rows)}** {verdict} (from `{path}`)."), table]
         return section
 
     # ------------------------------------------------------------------ environment
@@ -338,11 +342,15 @@ class _Builder:
                               "learning-curve plots omitted."))
         sections = [self.overview(), *self.task_sections(), self.zoo_section(),
                     self.check_section("symmetry", "Symmetry checks of the metanetworks", self.inputs.symmetry,
-                                       "--symmetry", "symmetry check", "Largest relative change of each model's "
-                                       "output under random symmetries of its input networks."),
+                                       "--symmetry", ("model", "transform", "max_rel_change"),
+                                       "(model, transform) symmetries hold",
+                                       "Largest relative change of each model's output (invariant models) or of its "
+                                       "output read as parameters (equivariant models) under random symmetries of "
+                                       "its input networks, float64; ✓ holds, ✗ does not."),
                     self.check_section("selfcheck", "Augmentation self-check", self.inputs.selfcheck,
-                                       "--selfcheck", "self-check", "Largest relative change of example networks' "
-                                       "forward pass under each weight transformation (float64)."),
+                                       "--selfcheck", ("network", "transform", "max_rel_error"), "checks passed",
+                                       "Largest relative change of example networks' forward pass under each "
+                                       "weight transformation, float64; ✓ passed, ✗ failed."),
                     *self.environment_sections()]
         return Document("ScaleGMN benchmark report", intro, sections)
 

@@ -1,5 +1,6 @@
 """Rows of the symmetry checker (``scalegmn check-symmetry --out``) and of the augmentation self-check
-(``scalegmn selfcheck --out``): JSON lists of flat records, or an object holding such a list."""
+(``scalegmn selfcheck --out``): JSON lists of flat records, or an object holding such a list, in one file
+or in a directory of such files (e.g. one per model)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ LIST_KEYS = ("rows", "results", "checks")
 
 
 def load_check_rows(path: str | Path) -> list[dict[str, Any]]:
-    """The records of a check file: a JSON list, or the list under ``rows``/``results``/``checks``."""
+    """The records of a check file (a JSON list, or the list under ``rows``/``results``/``checks``), or of
+    every ``*.json`` file of a directory in name order."""
     path = Path(path)
+    if path.is_dir():
+        return [row for file in sorted(path.glob("*.json")) for row in load_check_rows(file)]
     try:
         data = json.loads(path.read_text())
     except OSError as err:

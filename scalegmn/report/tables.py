@@ -122,6 +122,37 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def pivot_check_table(rows: Sequence[dict[str, Any]], index: str, column: str, value: str,
+                      caption: str = "", order: Sequence[str] = ()) -> Table:
+    """``index`` × ``column`` (e.g. model × transform) of the largest ``value`` over the matching rows,
+    marked ✓ when every row's check holds and ✗ (bold) otherwise; other fields whose value is the same for
+    all rows of an index (e.g. ``kind``) become columns after the index. Index values named in ``order``
+    come first, in that order; the others follow in order of appearance."""
+    rank = {name: i for i, name in enumerate(order)}
+    indices = sorted(dict.fromkeys(str(r[index]) for r in rows), key=lambda n: rank.get(n, len(rank)))
+    columns = list(dict.fromkeys(str(r[column]) for r in rows))
+    skip = {index, column, value}
+    extras = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in skip and not any(
+        isinstance(r.get(k), bool) for r in rows) and all(
+        len({str(r.get(k)) for r in rows if str(r[index]) == i}) == 1 for i in indices)]
+    cells, bold = [], set()
+    for i, name in enumerate(indices):
+        mine = [r for r in rows if str(r[index]) == name]
+        row = [name] + [format_value(mine[0].get(k)) for k in extras]
+        for j, col in enumerate(columns):
+            matching = [r for r in mine if str(r[column]) == col]
+            if not matching:
+                row.append(MISSING)
+                continue
+            worst = max(float(r[value]) for r in matching)
+            held = not any(failed_fields(r) for r in matching)
+            row.append(f"{format_value(worst)} {'✓' if held else '✗'}")
+            if not held:
+                bold.add((i, 1 + len(extras) + j))
+        cells.append(row)
+    return Table([index] + extras + columns, cells, bold, caption)
+
+
 def records_table(rows: Sequence[dict[str, Any]], caption: str = "") -> Table:
     """A table of check records (columns: the union of their keys, in first-seen order); booleans that
     differ from the expected value (a failed check) are shown in bold."""
