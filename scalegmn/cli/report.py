@@ -11,10 +11,11 @@ from scalegmn.cli.main import app, console
 def report(
     results: Path = typer.Option(Path("reports/results.json"), help="Benchmark results: a JSON list of run results."),
     runs: Path | None = typer.Option(Path("reports/runs"), help="Run directories <task>/<method>/seed<k>/ "
-                                     "(predictions.csv, edit_examples.npz)."),
+                                     "(predictions.csv, edit_examples.npz, history.csv)."),
     out: Path = typer.Option(Path("reports"), help="Write report.md, report.html, summary.json, tables/, plots/ here."),
     zoo: list[Path] = typer.Option([], help="A model zoo directory to describe (repeatable)."),
-    symmetry: Path | None = typer.Option(None, help="Symmetry-checker rows (scalegmn check-symmetry --out)."),
+    symmetry: Path | None = typer.Option(None, help="Symmetry-checker rows (scalegmn check-symmetry --out): a JSON "
+                                          "file or a directory of them (one per model)."),
     selfcheck: Path | None = typer.Option(None, help="Augmentation self-check (scalegmn selfcheck --out)."),
     params: Path | None = typer.Option(None, help="params.yaml to include in the report."),
     timings: Path | None = typer.Option(None, help="Per-stage timings: a directory of <stage>.json or one "
