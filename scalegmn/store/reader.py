@@ -26,7 +26,7 @@ from torch_geometric.data import Batch
 from scalegmn.graph import ACTIVATION_IDS, GROUP_IDS, collate, graph_structure
 from scalegmn.store.dataset import FRAME_COLUMNS, GraphDatasetBase
 from scalegmn.store.metadata import architecture_from_dict, read_metadata
-from scalegmn.store.rows import TORCH_DTYPES, arrow_schema, network_from_row
+from scalegmn.store.rows import arrow_schema, network_from_row
 from scalegmn.store.shards import file_sha256
 from scalegmn.symmetry import SCALING_GROUPS
 from scalegmn.weights import Architecture, NetworkWeights
@@ -54,13 +54,14 @@ class _FloatRows:
             length.append(inner[outer[1:]] - inner[outer[:-1]])
         return cls(values, np.concatenate(chunk), np.concatenate(start), np.concatenate(length))
 
-    def gather(self, rows: np.ndarray, width: int) -> np.ndarray:
-        """``(len(rows), width)`` copy of the rows' floats; every row must hold ``width`` floats."""
+    def gather(self, rows: np.ndarray, width: int, lead: int = 0, trail: int = 0) -> np.ndarray:
+        """``(len(rows), lead + width + trail)``: each row's ``width`` floats between ``lead`` zeros and
+        ``trail`` zeros (a fresh, writable array); every row must hold exactly ``width`` floats."""
         if (self.length[rows] != width).any():
             raise ValueError(f"rows {rows.tolist()} do not all hold {width} floats")
-        out = np.empty((len(rows), width), dtype=self.values[0].dtype)
+        out = np.zeros((len(rows), lead + width + trail), dtype=self.values[0].dtype)
         for i, (c, s) in enumerate(zip(self.chunk[rows].tolist(), self.start[rows].tolist())):
-            out[i] = self.values[c][s : s + width]
+            out[i, lead : lead + width] = self.values[c][s : s + width]
         return out
 
 
@@ -72,7 +73,7 @@ class _DecodePlan:
     num_inputs: int
     num_weights: int
     num_biases: int
-    gather: Tensor  # (E * K,) indices into [flat weights, 0]; index num_weights is the zero padding
+    gather: np.ndarray  # (E * K,) indices into [flat weights, 0]; index num_weights is the zero padding
 
     @classmethod
     def build(cls, arch: Architecture, edge_dim: int) -> "_DecodePlan":
@@ -87,7 +88,7 @@ class _DecodePlan:
             block = torch.arange(start, start + n_edges * width).reshape(n_edges, width)
             gather[s.edge_offsets[l] : s.edge_offsets[l + 1], :width] = block
             start += n_edges * width
-        return cls(arch, sizes[0], num_weights, sum(sizes[1:]), gather.reshape(-1))
+        return cls(arch, sizes[0], num_weights, sum(sizes[1:]), gather.reshape(-1).numpy())
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,6 @@ class GraphDataset(GraphDatasetBase):
             raise ValueError(
                 f"{self.path}: shards hold {self.table.num_rows} rows, metadata says {self.metadata['num_rows']}"
             )
-        self._torch_dtype = TORCH_DTYPES[self.metadata["dtype"]]
         self._plans: dict[str, _DecodePlan] = {}
         self._batches = self.table.to_batches()
         self._batch_starts = np.cumsum([0] + [b.num_rows for b in self._batches])
@@ -214,11 +214,9 @@ class GraphDataset(GraphDatasetBase):
             return super().batch(rows)
         plan = self._plan(keys[0].as_py())
         b = len(rows)
-        weights = torch.from_numpy(self._weights.gather(index, plan.num_weights))
-        biases = torch.from_numpy(self._biases.gather(index, plan.num_biases))
-        x = torch.cat([torch.zeros(b, plan.num_inputs, dtype=self._torch_dtype), biases], dim=1).unsqueeze(2)
-        padded = torch.cat([weights, torch.zeros(b, 1, dtype=self._torch_dtype)], dim=1)
-        edge_attr = padded[:, plan.gather].reshape(b, -1, self.edge_dim)
+        x = torch.from_numpy(self._biases.gather(index, plan.num_biases, lead=plan.num_inputs)).unsqueeze(2)
+        padded = self._weights.gather(index, plan.num_weights, trail=1)
+        edge_attr = torch.from_numpy(padded[:, plan.gather]).reshape(b, -1, self.edge_dim)
         cols = sub.select(["activation", "w0", "output_offset", "leaky_slope", "meta"]).to_pydict()
         act = [ACTIVATION_IDS[a] for a in cols["activation"]]
         group = [GROUP_IDS[SCALING_GROUPS[a]] for a in cols["activation"]]

@@ -25,7 +25,6 @@ NO_AUG_SEED = -1
 
 DTYPES: dict[torch.dtype, str] = {torch.float16: "float16", torch.float32: "float32", torch.float64: "float64"}
 NUMPY_DTYPES: dict[str, np.dtype] = {name: np.dtype(name) for name in DTYPES.values()}
-TORCH_DTYPES: dict[str, torch.dtype] = {name: dtype for dtype, name in DTYPES.items()}
 
 #: Column name -> description (used in the dataset card; the order is the schema's order).
 COLUMNS: dict[str, str] = {
