@@ -64,7 +64,7 @@ class TrainConfig:
     eval_augmented: bool = False
     normalize_target: bool = True
     image_size: int | None = None
-    edit_alpha: float = 0.01
+    edit_alpha: float = 0.0
     learn_alpha: bool = True
     num_examples: int = 16
     cache_graphs: bool = True

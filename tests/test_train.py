@@ -237,3 +237,25 @@ def test_editing_with_an_invariant_only_model_is_recorded_as_not_applicable(tmp_
     [result] = bench.run(tmp_path)
     assert result["status"] == "not_applicable" and "invariant" in result["reason"]
     assert json.loads((tmp_path / "inr-editing" / "statnn" / "seed0" / "result.json").read_text()) == result
+
+
+def test_benchmark_command_writes_results_json_csv_and_a_summary(tmp_path):
+    from typer.testing import CliRunner
+
+    from scalegmn.cli import app
+    from scalegmn.store import write_dataset
+    from scalegmn.store.synthetic import synthetic_cnn_zoo
+
+    nets = list(synthetic_cnn_zoo(24))
+    for net in nets:
+        net.meta["score"] = float(torch.cat(net.biases).mean())
+    write_dataset(tmp_path / "ds", zip(nets, ["train"] * 16 + ["val"] * 4 + ["test"] * 4), source={}, params={})
+    res = CliRunner().invoke(app, [
+        "benchmark", "--tasks", "genpred-mixed", "--methods", "scalegmn.toy_models:ToyMetanet", "--seeds", "0,1",
+        "--dataset", f"cnn={tmp_path / 'ds'}", "--out", str(tmp_path / "runs"), "--results",
+        str(tmp_path / "results.json"), "--config", "epochs=1", "--config", "num_threads=1", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["seed"] for r in results] == [0, 1] and (tmp_path / "results.csv").is_file()
+    assert (tmp_path / "runs" / "genpred-mixed" / "scalegmn.toy_models-ToyMetanet" / "seed1" / "result.json").is_file()
+    assert "benchmark: 2 runs (2 trained, 0 not applicable)" in res.output

@@ -92,7 +92,7 @@ class Task:
             return LabelClassification(int(frame["label"].max()) + 1)
         return DilationEditing(
             size=int(config["image_size"]),
-            alpha=float(config.get("edit_alpha", 0.01)),
+            alpha=float(config.get("edit_alpha", 0.0)),
             learn_alpha=bool(config.get("learn_alpha", True)),
             num_examples=int(config.get("num_examples", 16)),
         )

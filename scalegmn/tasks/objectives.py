@@ -159,7 +159,7 @@ class DilationEditing(Objective):
     selection_metric = "mse"
     maximize = False
 
-    def __init__(self, size: int, alpha: float = 0.01, learn_alpha: bool = True, num_examples: int = 16) -> None:
+    def __init__(self, size: int, alpha: float = 0.0, learn_alpha: bool = True, num_examples: int = 16) -> None:
         self.size = size
         self.alpha = alpha
         self.learn_alpha = learn_alpha
