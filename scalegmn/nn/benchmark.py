@@ -56,12 +56,21 @@ def benchmark_training(
     **config,
 ) -> TrainBenchmark:
     """Train ``model`` (a registry name) on one fixed batch of random ReLU CNNs of ``architecture``
-    (MSE to random targets, AdamW lr 1e-3, weight decay 0.01, grad-clip 10, float32, CPU)."""
-    from scalegmn.registry import build_model
-
+    (MSE to random targets, AdamW lr 1e-3, weight decay 0.01, grad-clip 10, float32, CPU), with
+    ``threads`` torch threads (restored afterwards)."""
     if architecture not in BENCH_ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(BENCH_ARCHITECTURES)}")
+    previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
+    try:
+        return _run(model, architecture, batch_size, steps, warmup, repeats, threads, seed, progress, config)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run(model, architecture, batch_size, steps, warmup, repeats, threads, seed, progress, config) -> TrainBenchmark:
+    from scalegmn.registry import build_model
+
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     graphs = [to_graph(random_cnn(BENCH_ARCHITECTURES[architecture], 10, generator=gen, dtype=torch.float32))

@@ -26,7 +26,8 @@ class ScaleGMNConfig:
     equivariant: return per-node and per-edge outputs shaped like the weights instead of ``(B, out_dim)``.
     readout: ``deepsets`` or ``output`` (invariant models).
     max_layers: the deepest input network (weight layers) the model accepts; default ``max(8, example's)``.
-    recip_eps: ``ε`` of the stable reciprocal ``w / max(‖w‖², ε)`` (exact for ``‖w‖² >= ε``).
+    recip_eps: ``ε`` of the stable reciprocal ``w / max(‖w‖², ε)`` (exact for
+        ``‖w‖ >= 1e-6`` by default; below that bounded by ``1/sqrt(ε)``).
     """
 
     hidden: int = 128
@@ -38,7 +39,7 @@ class ScaleGMNConfig:
     inv_layers: int = 1
     readout_layers: int = 2
     max_layers: int | None = None
-    recip_eps: float = 1e-8
+    recip_eps: float = 1e-12
 
 
 class ScaleGMN(nn.Module):

@@ -1,0 +1,89 @@
+"""Baselines: StatNN features, the flat MLP's parameter vector, NFN through the nfn package."""
+
+import pytest
+import torch
+
+from scalegmn.baselines import NFN, FlatMLP, StatNN
+from scalegmn.baselines.params import group_by_architecture
+from scalegmn.baselines.statnn import statistics
+from scalegmn.examples import random_cnn, random_mlp
+from scalegmn.graph import collate, to_graph
+from scalegmn.symmetry import random_symmetry
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def _mixed(gen):
+    return [random_mlp((2, 8, 3), "relu", generator=gen), random_mlp((2, 6, 5, 3), "tanh", generator=gen),
+            random_mlp((2, 8, 3), "tanh", generator=gen)]
+
+
+def test_group_by_architecture_recovers_each_networks_parameters():
+    nets = _mixed(torch.Generator().manual_seed(1))
+    groups = group_by_architecture(collate([to_graph(n) for n in nets]))
+    assert sorted(int(i) for g in groups for i in g.indices) == [0, 1, 2]
+    for group in groups:
+        for row, i in enumerate(group.indices.tolist()):
+            for w, w_ref in zip(group.weights, nets[i].weights):
+                assert torch.equal(w[row], w_ref)
+            for b, b_ref in zip(group.biases, nets[i].biases):
+                assert torch.equal(b[row], b_ref)
+
+
+def test_statistics_are_mean_std_and_quantiles():
+    t = torch.arange(5.0).reshape(1, 5)
+    assert torch.allclose(statistics(t), torch.tensor([[2.0, 2.0**0.5, 0.0, 1.0, 2.0, 3.0, 4.0]]))
+
+
+def test_statnn_features_per_layer_with_zeros_for_missing_layers():
+    nets = _mixed(torch.Generator().manual_seed(2))
+    example = to_graph(nets[1])
+    model = StatNN(example, 2).double()
+    feats = model.features(collate([to_graph(n) for n in nets]))
+    assert feats.shape == (3, 14 * 3)
+    first = torch.cat([statistics(nets[0].weights[0].reshape(1, -1)), statistics(nets[0].biases[0].reshape(1, -1))], 1)
+    assert torch.allclose(feats[0, :14], first[0])
+    assert torch.equal(feats[0, 28:], torch.zeros(14, dtype=feats.dtype))
+    assert bool((feats[1, 28:] != 0).any())
+
+
+def test_flat_mlp_input_is_the_concatenated_parameters():
+    net = random_cnn((1, 3, 4), 5, "relu", generator=torch.Generator().manual_seed(3))
+    g = to_graph(net)
+    model = FlatMLP(g, 1).double()
+    expected = torch.cat([t.reshape(-1) for pair in zip(net.weights, net.biases) for t in pair])
+    assert model.input_dim == net.num_parameters
+    assert torch.equal(model.flatten(collate([g]))[0], expected)
+    bigger = to_graph(random_cnn((1, 3, 8), 5, "relu", generator=torch.Generator().manual_seed(4)))
+    with pytest.raises(ValueError, match="parameters"):
+        model(collate([bigger]))
+
+
+@pytest.mark.parametrize("variant", ["np", "hnp"])
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "flatten-cnn"])
+def test_nfn_is_permutation_invariant(variant, kind):
+    gen = torch.Generator().manual_seed(5)
+    make = {
+        "mlp": lambda: random_mlp((2, 8, 6, 3), "relu", generator=gen),
+        "cnn": lambda: random_cnn((1, 4, 5), 3, "relu", generator=gen),
+        "flatten-cnn": lambda: random_cnn((1, 3, 4), 3, "relu", pooling="flatten", flatten_size=4, generator=gen),
+    }[kind]
+    nets = [make() for _ in range(3)]
+    model = NFN(to_graph(nets[0]), 2, hidden=8, layers=2, variant=variant).double()
+    y = model(collate([to_graph(n) for n in nets]))
+    y2 = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
+    assert y.shape == (3, 2)
+    assert torch.allclose(y, y2, atol=1e-10)
+
+
+def test_nfn_rejects_other_architectures_and_variants():
+    gen = torch.Generator().manual_seed(6)
+    g = to_graph(random_mlp((2, 8, 3), "relu", generator=gen))
+    with pytest.raises(ValueError, match="variant"):
+        NFN(g, 1, variant="xyz")
+    model = NFN(g, 1, hidden=4, layers=1)
+    with pytest.raises(ValueError, match="architecture"):
+        model(collate([to_graph(random_mlp((2, 9, 3), "relu", generator=gen))]))

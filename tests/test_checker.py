@@ -1,0 +1,78 @@
+"""The symmetry checker must be able to fail: GMN is not scale invariant, the flat MLP not permutation invariant."""
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from scalegmn.checker import check_symmetry, example_graphs
+from scalegmn.cli import app
+from scalegmn.registry import build_model
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def _rows(name, kind="cnn", **config):
+    gen = torch.Generator().manual_seed(1)
+    graphs = example_graphs(kind, ["relu", "tanh"], 4, gen)
+    model = build_model(name, graphs[0], 2, **config)
+    return {r.transform: r for r in check_symmetry(model, graphs, gen, 2, name=name)}
+
+
+def test_checker_reports_gmn_permutation_invariant_but_not_scale_invariant():
+    rows = _rows("gmn", hidden=16, layers=2)
+    assert rows["permutation"].invariant
+    assert not rows["scaling"].invariant and rows["scaling"].max_rel_change > 1e-3
+    assert not rows["permutation+scaling"].invariant
+
+
+def test_checker_reports_the_mlp_baseline_not_permutation_invariant():
+    rows = _rows("mlp", hidden=16)
+    assert not rows["permutation"].invariant and rows["permutation"].max_rel_change > 1e-3
+
+
+@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b"])
+def test_checker_confirms_scalegmn_invariance_and_equivariance(name):
+    for equivariant in (False, True):
+        rows = _rows(name, hidden=16, layers=2, equivariant=equivariant)
+        assert all(r.invariant for r in rows.values())
+        assert {r.kind for r in rows.values()} == {"equivariance" if equivariant else "invariance"}
+
+
+def test_checker_leaves_the_callers_model_unchanged():
+    gen = torch.Generator().manual_seed(2)
+    graphs = example_graphs("mlp", ["relu"], 2, gen)
+    model = build_model("scalegmn", graphs[0], 1, hidden=8, layers=1)
+    check_symmetry(model, graphs, gen, 1)
+    assert next(model.parameters()).dtype == torch.float32 and model.training
+
+
+def test_check_symmetry_command_prints_a_table_and_writes_json(tmp_path):
+    out = tmp_path / "sym.json"
+    result = CliRunner().invoke(app, ["check-symmetry", "gmn", "--out", str(out), "--trials", "1",
+                                      "--networks", "2", "-c", "hidden=8", "-c", "layers=1"])
+    assert result.exit_code == 0, result.output
+    assert "permutation" in result.output and "check-symmetry: gmn: 1/3" in result.output
+    rows = json.loads(out.read_text())
+    assert [r["transform"] for r in rows] == ["permutation", "scaling", "permutation+scaling"]
+    assert set(rows[0]) == {"model", "transform", "max_rel_change", "invariant", "kind"}
+
+
+def test_check_symmetry_command_rejects_unknown_models():
+    result = CliRunner().invoke(app, ["check-symmetry", "transformer"])
+    assert result.exit_code != 0 and "unknown model" in result.output
+
+
+def test_bench_train_command_reports_graphs_per_second(tmp_path):
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["bench-train", "--arch", "digits-cnn", "--batch-size", "4", "--steps", "1",
+                                      "--warmup", "1", "--repeats", "1", "-c", "hidden=8", "-c", "layers=1",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "graphs/s" in result.output
+    row = json.loads(out.read_text())[0]
+    assert row["architecture"] == "digits-cnn" and row["best"] > 0

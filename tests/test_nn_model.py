@@ -1,0 +1,174 @@
+"""ScaleGMN / ScaleGMN-B / GMN: invariance, equivariance, mixed batches, stability, gradients (float64)."""
+
+import pytest
+import torch
+
+from scalegmn.examples import random_cnn, random_mlp, random_siren
+from scalegmn.graph import collate, from_graph, params_from_features, to_graph
+from scalegmn.registry import build_model
+from scalegmn.symmetry import apply_symmetry, random_symmetry, sample_symmetry
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def _rel(a, b):
+    return float(((a - b).norm() / a.norm()).detach())
+
+
+def _nets(kind: str, gen: torch.Generator):
+    if kind == "relu-mlp":
+        return [random_mlp((2, 16, 16, 3), "relu", generator=gen) for _ in range(3)]
+    if kind == "tanh-mlp":
+        return [random_mlp((2, 16, 16, 3), "tanh", generator=gen) for _ in range(3)]
+    if kind == "sine-siren":
+        return [random_siren((2, 16, 16, 1), generator=gen) for _ in range(3)]
+    if kind == "relu-cnn":
+        return [random_cnn((1, 4, 6, 5), 3, "relu", generator=gen) for _ in range(3)]
+    if kind == "tanh-cnn":
+        return [random_cnn((1, 4, 6, 5), 3, "tanh", generator=gen) for _ in range(3)]
+    if kind == "mixed-relu-tanh-cnn":
+        return [random_cnn((1, 4, 6, 5), 3, act, generator=gen) for act in ("relu", "tanh", "relu", "tanh")]
+    if kind == "mixed-architectures":
+        return [random_mlp((2, 8, 3), "relu", generator=gen), random_mlp((2, 16, 12, 3), "tanh", generator=gen),
+                random_mlp((2, 6, 9, 7, 3), "relu", generator=gen), random_mlp((2, 5, 3), "sigmoid", generator=gen)]
+    if kind == "flatten-cnn":
+        return [random_cnn((1, 3, 4), 3, act, pooling="flatten", flatten_size=4, generator=gen)
+                for act in ("relu", "tanh")]
+    raise AssertionError(kind)
+
+
+KINDS = ["relu-mlp", "tanh-mlp", "sine-siren", "relu-cnn", "tanh-cnn", "mixed-relu-tanh-cnn",
+         "mixed-architectures", "flatten-cnn"]
+
+
+@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_scalegmn_is_invariant_to_random_permutations_and_scalings(name, kind):
+    gen = torch.Generator().manual_seed(1)
+    nets = _nets(kind, gen)
+    graphs = [to_graph(n) for n in nets]
+    model = build_model(name, graphs[0], 3, hidden=32, layers=3).double()
+    y = model(collate(graphs))
+    for _ in range(2):
+        y2 = model(collate([to_graph(random_symmetry(n, gen)) for n in nets]))
+        assert _rel(y, y2) < 1e-4
+
+
+def test_random_symmetries_change_the_weights_substantially():
+    gen = torch.Generator().manual_seed(2)
+    net = _nets("relu-cnn", gen)[0]
+    moved = random_symmetry(net, gen)
+    assert _rel(to_graph(net).edge_attr, to_graph(moved).edge_attr) > 0.3
+
+
+def test_gmn_is_permutation_but_not_scale_invariant():
+    gen = torch.Generator().manual_seed(3)
+    nets = _nets("relu-cnn", gen)
+    graphs = [to_graph(n) for n in nets]
+    model = build_model("gmn", graphs[0], 3, hidden=32, layers=3).double()
+    y = model(collate(graphs))
+    permuted = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
+    scaled = model(collate([to_graph(random_symmetry(n, gen, permute=False)) for n in nets]))
+    assert _rel(y, permuted) < 1e-10
+    assert _rel(y, scaled) > 1e-4
+
+
+@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b", "gmn"])
+def test_mixed_architecture_batch_equals_graph_by_graph(name):
+    nets = _nets("mixed-architectures", torch.Generator().manual_seed(4))
+    graphs = [to_graph(n) for n in nets]
+    model = build_model(name, graphs[0], 2, hidden=16, layers=2).double()
+    together = model(collate(graphs))
+    alone = torch.cat([model(collate([g])) for g in graphs])
+    assert torch.allclose(together, alone, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b"])
+@pytest.mark.parametrize("kind", ["relu-mlp", "sine-siren", "mixed-relu-tanh-cnn"])
+def test_equivariant_head_transforms_like_the_weights(name, kind):
+    gen = torch.Generator().manual_seed(5)
+    nets = _nets(kind, gen)
+    model = build_model(name, to_graph(nets[0]), 1, hidden=32, layers=3, equivariant=True).double()
+    for net in nets:
+        g = to_graph(net)
+        node, edge = model(collate([g]))
+        assert node.shape == (g.num_nodes, 1) and edge.shape == g.edge_attr.shape
+        t = sample_symmetry(net, gen)
+        moved = apply_symmetry(net, t)
+        node2, edge2 = model(collate([to_graph(moved)]))
+        expected = apply_symmetry(net.replace_params(*params_from_features(net.architecture, node, edge)), t)
+        got = moved.replace_params(*params_from_features(net.architecture, node2, edge2))
+        for a, b in zip(expected.weights + expected.biases, got.weights + got.biases):
+            assert _rel(a, b) < 1e-4
+
+
+def test_edited_network_is_a_valid_network_of_the_same_architecture():
+    net = random_siren((2, 8, 8, 1), generator=torch.Generator().manual_seed(6))
+    g = to_graph(net)
+    model = build_model("scalegmn", g, 1, hidden=16, layers=2, equivariant=True).double()
+    node, edge = model(collate([g]))
+    edited = net.replace_params(*params_from_features(net.architecture, g.x + 0.1 * node, g.edge_attr + 0.1 * edge))
+    assert edited.architecture == net.architecture
+
+
+def test_bidirectional_model_is_stable_with_near_zero_weights():
+    gen = torch.Generator().manual_seed(7)
+    nets = [random_mlp((2, 16, 16, 3), "relu", generator=gen), random_cnn((1, 4, 6, 5), 3, "relu", generator=gen)]
+    tiny = []
+    for net in nets:
+        weights = [w * 1e-20 for w in net.weights]
+        weights[1] = torch.zeros_like(weights[1])
+        tiny.append(net.replace_params(weights, [b * 1e-20 for b in net.biases]))
+    for net in tiny:
+        g = to_graph(net)
+        for equivariant in (False, True):
+            model = build_model("scalegmn-b", g, 2, hidden=16, layers=2, equivariant=equivariant)
+            out = model(collate([g]))
+            outs = out if isinstance(out, tuple) else (out,)
+            assert all(torch.isfinite(o).all() for o in outs)
+            sum(o.square().sum() for o in outs).backward()
+            assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b", "gmn"])
+@pytest.mark.parametrize("equivariant", [False, True])
+def test_gradients_reach_every_parameter(name, equivariant):
+    gen = torch.Generator().manual_seed(8)
+    graphs = [to_graph(n) for n in _nets("mixed-relu-tanh-cnn", gen)]
+    model = build_model(name, graphs[0], 2, hidden=16, layers=2, equivariant=equivariant)
+    out = model(collate(graphs))
+    outs = out if isinstance(out, tuple) else (out,)
+    sum((o * torch.randn_like(o)).sum() for o in outs).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and bool(p.grad.abs().sum() > 0), pname
+
+
+def test_model_accepts_float32_training_batches_and_narrower_edges():
+    gen = torch.Generator().manual_seed(9)
+    cnn = to_graph(random_cnn((1, 4, 6, 5), 3, "relu", generator=gen))
+    mlp_graph = to_graph(random_mlp((1, 4, 3), "relu", generator=gen, dtype=torch.float32))
+    model = build_model("scalegmn", cnn, 2, hidden=16, layers=2)
+    assert model(collate([mlp_graph])).dtype == torch.float32
+
+
+def test_bad_configurations_raise_clear_errors():
+    g = to_graph(random_mlp((2, 4, 3), "relu", generator=torch.Generator().manual_seed(10)))
+    with pytest.raises(ValueError, match="unknown ScaleGMN config"):
+        build_model("scalegmn", g, 1, hiden=8)
+    with pytest.raises(ValueError, match="unknown symmetry"):
+        build_model("scalegmn", g, 1, symmetry="rotation")
+    model = build_model("scalegmn", g, 1, hidden=8, layers=1, max_layers=2)
+    deep = to_graph(random_mlp((2, 4, 4, 4, 3), "relu", generator=torch.Generator().manual_seed(11)))
+    with pytest.raises(ValueError, match="max_layers"):
+        model(collate([deep]))
+    other = to_graph(random_mlp((2, 4, 5), "relu", generator=torch.Generator().manual_seed(12)))
+    with pytest.raises(ValueError, match="outputs"):
+        build_model("scalegmn", g, 1, hidden=8, layers=1)(collate([other]))
+
+
+def test_graph_round_trip_of_test_networks_is_exact():
+    for net in _nets("mixed-architectures", torch.Generator().manual_seed(13)):
+        assert from_graph(to_graph(net)).equals(net)
