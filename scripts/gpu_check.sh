@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Short GPU check (a few minutes on one GPU): trains ScaleGMN on CUDA in float32 and with AMP (bfloat16)
+# Short GPU check (a few minutes on one GPU): trains ScaleGMN on CUDA in float32 and with AMP (bf16, fp16)
 # and on the CPU, on the same synthetic CNN zoo, and prints graphs/s side by side.
 # Usage: scripts/gpu_check.sh [extra args for scripts/gpu_check.py]; writes reports/gpu_check.json.
 set -euo pipefail
