@@ -29,9 +29,10 @@ def _crow(counts: Tensor) -> Tensor:
 
 
 def receiver_matrix(receivers: Tensor, senders: Tensor, values: Tensor, num_nodes: int) -> Tensor:
-    """CSR ``(N, N*K)`` with entry ``(r_e, s_e*K + k) = values[e, k]`` (edges sorted once, ``O(E log E)``)."""
+    """CSR ``(N, N*K)`` with entry ``(r_e, s_e*K + k) = values[e, k]`` (edges sorted once, ``O(E log E)``;
+    the stable sort is used because it is far faster than ``argsort`` on CPU)."""
     e, k = values.shape
-    perm = torch.argsort(receivers * num_nodes + senders)
+    perm = torch.sort(receivers * num_nodes + senders, stable=True).indices
     cols = (senders[perm].unsqueeze(1) * k + torch.arange(k, device=senders.device)).reshape(-1)
     counts = torch.bincount(receivers, minlength=num_nodes) * k
     return _sparse_csr(_crow(counts), cols, values[perm].reshape(-1), (num_nodes, num_nodes * k))
@@ -40,7 +41,7 @@ def receiver_matrix(receivers: Tensor, senders: Tensor, values: Tensor, num_node
 def sender_matrix(receivers: Tensor, senders: Tensor, values: Tensor, num_nodes: int) -> Tensor:
     """CSR ``(N*K, N)`` with entry ``(s_e*K + k, r_e) = values[e, k]``: the transpose of :func:`receiver_matrix`."""
     e, k = values.shape
-    perm = torch.argsort(senders * num_nodes + receivers)
+    perm = torch.sort(senders * num_nodes + receivers, stable=True).indices
     s = senders[perm]
     counts = torch.bincount(senders, minlength=num_nodes)
     start = _crow(counts)[:-1]
