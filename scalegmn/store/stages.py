@@ -21,8 +21,6 @@ from scalegmn.store.shards import ShardConfig, write_dataset
 from scalegmn.store.splits import SplitConfig, network_key, plan_splits
 from scalegmn.weights import NetworkWeights
 
-ZOO_FORMAT_KEYS = ("format", "format_version", "size")
-
 
 @dataclass(frozen=True)
 class StageSummary:
@@ -64,8 +62,8 @@ def augment_zoo(source: str | Path, out: str | Path, config: AugmentConfig, part
             counter["read"] += 1
             yield net
 
-    out_info = {k: v for k, v in info.items() if k not in ZOO_FORMAT_KEYS}
-    out_info.update(augment=asdict(config), augmented_from={"path": str(source), "size": info.get("size")})
+    out_info = {"name": info.get("name", Path(source).name), "kind": info.get("kind"), "augment": asdict(config),
+                "augmented_from": {"path": str(source), "info": info}}
     with atomic_path(out) as tmp:
         written = zoo.save_zoo(tmp, augment_stream(counted(), config), out_info, part_size=part_size)
     return StageSummary(counter["read"], written, time.perf_counter() - start,
