@@ -126,6 +126,14 @@ def _graph_and_scales(gen):
     return data, q, node_modes(data, "auto")
 
 
+def test_edge_gates_are_invariant():
+    x, mode, q = _rows(torch.Generator().manual_seed(12))
+    gates = EdgeGates(D, 2, 1)
+    for (a, b), (a2, b2) in zip(gates(x, mode), gates(q * x, mode)):
+        assert a.shape == b.shape == x.shape
+        assert _rel(a, a2) < 1e-12 and _rel(b, b2) < 1e-12
+
+
 def test_message_scales_like_the_receiver():
     data, q, mode = _graph_and_scales(torch.Generator().manual_seed(8))
     src, dst = data.edge_index

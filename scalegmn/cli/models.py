@@ -100,15 +100,15 @@ def bench_train_cmd(
             except ValueError as err:
                 raise typer.BadParameter(str(err)) from None
             results.append(res)
-    table = Table("model", "arch", "N/E", "batch", "thr", "graphs/s (runs)", "best", "median", "RSS MB")
+    table = Table("model", "architecture", "graphs/s (runs)", "best", "median",
+                  title=f"training throughput: batch {batch_size}, {threads} thread(s), float32")
     for r in results:
-        table.add_row(r.model, r.architecture, f"{r.nodes_per_graph}/{r.edges_per_graph}", str(r.batch_size),
-                      str(r.threads), " ".join(f"{v:.1f}" for v in r.graphs_per_s), f"{r.best:.1f}",
-                      f"{r.median:.1f}", f"{r.peak_rss_mb:.0f}")
+        table.add_row(r.model, f"{r.architecture} ({r.nodes_per_graph} nodes, {r.edges_per_graph} edges)",
+                      " ".join(f"{v:.1f}" for v in r.graphs_per_s), f"{r.best:.1f}", f"{r.median:.1f}")
     console.print(table)
     if out is not None:
         write_json(out, [dict(vars(r), best=r.best, median=r.median) for r in results])
     total = sum(r.batch_size * steps * repeats for r in results)
     console.print(f"bench-train: {len(results)} architecture(s), {total} graphs trained in "
-                  f"{time.perf_counter() - start:.1f} s; best " +
-                  ", ".join(f"{r.architecture} {r.best:.1f} graphs/s" for r in results))
+                  f"{time.perf_counter() - start:.1f} s, peak RSS {max(r.peak_rss_mb for r in results):.0f} MB; "
+                  "best " + ", ".join(f"{r.architecture} {r.best:.1f} graphs/s" for r in results))

@@ -9,6 +9,7 @@
 - :mod:`~scalegmn.nn.layer`: one message-passing layer (edge update, message, node update).
 - :mod:`~scalegmn.nn.readout`: invariant readouts and the equivariant head.
 - :mod:`~scalegmn.nn.model`: :class:`ScaleGMN` (also GMN through ``symmetry="permutation"``).
+- :mod:`~scalegmn.nn.benchmark`: training throughput (graphs/s) of any registered metanetwork.
 """
 
 from scalegmn.nn.model import ScaleGMN, ScaleGMNConfig
