@@ -15,7 +15,6 @@ import copy
 import csv
 import io
 import json
-import math
 import os
 import random
 import time
@@ -33,12 +32,12 @@ from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
 from scalegmn.io import atomic_path, write_json, write_text
+from scalegmn.store import GraphDatasetBase, collate_graphs, open_dataset
 from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
 from scalegmn.tasks.metrics import is_better
 
 ModelFactory = Callable[..., nn.Module]
 CHECKPOINT = "checkpoint.pt"
-EQUIVARIANT_MODELS: tuple[str, ...] = ("scalegmn", "scalegmn-b", "gmn")
 
 
 @dataclass
@@ -171,11 +170,8 @@ def gather(obj: Any, ctx: Distributed) -> list[Any]:
 class GraphRows:
     """Batches of dataset rows, optionally keeping every decoded graph in memory after first use."""
 
-    def __init__(self, dataset: Any, cache: bool) -> None:
-        from scalegmn.store import collate_graphs
-
+    def __init__(self, dataset: GraphDatasetBase, cache: bool) -> None:
         self.dataset = dataset
-        self.collate = collate_graphs
         self.cache: dict[int, Data] | None = {} if cache else None
 
     def batch(self, rows: Tensor) -> Batch:
@@ -187,7 +183,7 @@ class GraphRows:
             if g is None:
                 g = self.cache[r] = self.dataset[r]
             graphs.append(g)
-        return self.collate(graphs)
+        return collate_graphs(graphs)
 
 
 def epoch_batches(rows: Tensor, batch_size: int, seed: int, epoch: int, world_size: int) -> list[Tensor]:
@@ -213,15 +209,14 @@ def build_metanetwork(model: str | ModelFactory, example: Data, out_dim: int, eq
         options["equivariant"] = True
     if callable(model):
         return model(example=example, out_dim=out_dim, **options)
-    from scalegmn import registry
+    from scalegmn.registry import EQUIVARIANT_MODELS, MODEL_NAMES, build_model
 
-    supported = getattr(registry, "EQUIVARIANT_MODELS", EQUIVARIANT_MODELS)
-    if equivariant and ":" not in model and model not in supported:
+    if equivariant and model in MODEL_NAMES and model not in EQUIVARIANT_MODELS:
         raise NotApplicableError(
             f"model {model!r} is invariant only; weight editing needs an equivariant model "
-            f"({', '.join(supported)})"
+            f"({', '.join(EQUIVARIANT_MODELS)})"
         )
-    return registry.build_model(model, example, out_dim, **options)
+    return build_model(model, example, out_dim, **options)
 
 
 def model_name(model: str | ModelFactory) -> str:
@@ -299,7 +294,7 @@ class Evaluation:
 class Trainer:
     """One training run; see :func:`train`."""
 
-    def __init__(self, task: Task, model: str | ModelFactory, dataset: Any, seed: int, out_dir: Path,
+    def __init__(self, task: Task, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, seed: int, out_dir: Path,
                  config: TrainConfig, method: str, ctx: Distributed, device: torch.device) -> None:
         self.task = task
         self.seed = seed
@@ -494,15 +489,11 @@ def not_applicable_result(task: str, method: str, seed: int, reason: str) -> dic
             "train_graphs_per_s": None, "device": None}
 
 
-def _open(dataset: Any) -> Any:
-    if isinstance(dataset, (str, os.PathLike)):
-        from scalegmn.store import open_dataset
-
-        return open_dataset(dataset)
-    return dataset
+def _open(dataset: str | os.PathLike | GraphDatasetBase) -> GraphDatasetBase:
+    return open_dataset(dataset) if isinstance(dataset, (str, os.PathLike)) else dataset
 
 
-def train(task: str, model: str | ModelFactory, dataset: Any, *, seed: int, out_dir: str | Path,
+def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, *, seed: int, out_dir: str | Path,
           config: TrainConfig | None = None, method: str | None = None, resume: bool = True,
           stop_after_epoch: int | None = None) -> dict[str, Any] | None:
     """Train ``model`` on ``task`` and write ``out_dir/{result.json, history.csv, checkpoint.pt, ...}``.
