@@ -132,3 +132,10 @@ def test_cli_generates_exports_and_summarises(tmp_path):
     assert read_info(tmp_path / "inr")["psnr"]["count"] == 3
     bad = runner.invoke(app, ["zoo", "generate", "cnn", "--out", str(tmp_path / "x"), "--activations", "sine"])
     assert bad.exit_code == 1 and "activations must be" in " ".join(bad.output.split())
+
+
+def test_inr_zoo_size_fits_the_first_digits():
+    nets = generate_inr_zoo(InrZooConfig(size=3, steps=2), progress=False)
+    assert [n.meta["digit_index"] for n in nets] == [0, 1, 2]
+    with pytest.raises(ValueError, match="not inside the first 2000 of the 1797 digits"):
+        generate_inr_zoo(InrZooConfig(size=2000), progress=False)

@@ -125,3 +125,9 @@ def test_corrupt_or_incomplete_state_dicts_are_named(tmp_path):
     torch.save(state, bad)
     with pytest.raises(ValueError, match="model_final.pth: layer 'seq.2' needs a 2-D weight and a bias"):
         list(read_dws_inrs(tmp_path / "z"))
+
+
+def test_directory_that_is_no_zoo_is_named(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="empty: not a zoo"):
+        list(load_networks(tmp_path / "empty"))

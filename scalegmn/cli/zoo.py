@@ -62,8 +62,9 @@ def generate_cnn(
 @generate_app.command("inr")
 def generate_inr(
     out: Path = typer.Option(Path("datasets/digits-inr"), help="Output zoo directory."),
+    size: int | None = typer.Option(None, help="Fit the first SIZE digits (default: all 1797)."),
     seed: int = typer.Option(0, help="Seed of the SIREN initialisations."),
-    steps: int = typer.Option(500, help="Full-batch Adam steps."),
+    steps: int = typer.Option(200, help="Full-batch Adam steps."),
     learning_rate: float = typer.Option(1e-3, help="Adam learning rate."),
     hidden: str = typer.Option("32,32", help="Hidden widths."),
     w0: float = typer.Option(30.0, help="SIREN frequency: sin(w0 * z) in every hidden layer."),
@@ -77,7 +78,7 @@ def generate_inr(
     from scalegmn.zoo.inr_zoo import InrZooConfig
 
     try:
-        config = InrZooConfig(seed=seed, steps=steps, learning_rate=learning_rate, hidden=_csv(hidden, int), w0=w0)
+        config = InrZooConfig(size=size, seed=seed, steps=steps, learning_rate=learning_rate, hidden=_csv(hidden, int), w0=w0)
         info = write_inr_zoo(config, out, start=start, count=count, workers=workers, progress=progress)
     except ValueError as err:
         _fail(err)

@@ -28,10 +28,12 @@ from scalegmn.zoo.parallel import map_tasks
 
 @dataclass(frozen=True)
 class InrZooConfig:
-    """Everything that determines a digits-inr zoo."""
+    """Everything that determines a digits-inr zoo (``size``: fit the first ``size`` digits, which cycle
+    through the classes; ``None``: all 1797)."""
 
+    size: int | None = None
     seed: int = 0
-    steps: int = 500
+    steps: int = 200
     learning_rate: float = 1e-3
     hidden: tuple[int, ...] = (32, 32)
     w0: float = 30.0
@@ -41,6 +43,8 @@ class InrZooConfig:
         object.__setattr__(self, "hidden", tuple(self.hidden))
         if self.steps < 1 or self.learning_rate <= 0 or not self.hidden or min(self.hidden) < 1 or self.w0 <= 0:
             raise ValueError("InrZooConfig: steps >= 1, learning_rate > 0, w0 > 0 and hidden widths >= 1 required")
+        if self.size is not None and self.size < 1:
+            raise ValueError("InrZooConfig: size must be >= 1 (or None for all digits)")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -113,13 +117,15 @@ def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None)
 
 def generate_inr_zoo(config: InrZooConfig, start: int = 0, count: int | None = None, workers: int = 1,
                      progress: bool = True) -> list[NetworkWeights]:
-    """Fit SIRENs to digits ``start .. start+count-1`` (default: all 1797), split into ``workers``
+    """Fit SIRENs to digits ``start .. start+count-1`` (default: to ``config.size``), split into ``workers``
     processes; ``meta`` holds ``id``, ``source``, ``label`` (digit class), ``psnr`` (dB, pixels in
     [0, 1]) and ``digit_index``."""
-    total = len(load_digits_images()[1])
+    available = len(load_digits_images()[1])
+    total = config.size or available
     count = total - start if count is None else count
-    if not 0 <= start < start + count <= total:
-        raise ValueError(f"digits {start}..{start + count - 1} are not inside the {total} digits")
+    if total > available or not 0 <= start < start + count <= total:
+        raise ValueError(f"digits {start}..{start + count - 1} are not inside the first {total} of the "
+                         f"{available} digits")
     bounds = np.linspace(start, start + count, max(1, min(workers, count)) + 1).round().astype(int)
     tasks = [(config, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
     with tqdm(total=config.steps * count, desc=f"{config.name} {start}..{start + count - 1}",
