@@ -5,7 +5,7 @@ import torch
 
 from scalegmn.examples import random_mlp
 from scalegmn.graph import collate, to_graph
-from scalegmn.nn.edges import EdgeOperator, aggregate, receiver_matrix, sender_matrix
+from scalegmn.nn.edges import EdgeOperator, aggregate, csr_matrices
 from scalegmn.nn.embedding import NodeEmbedding
 from scalegmn.nn.equivariant import ScaleEq
 from scalegmn.nn.invariant import ScaleInv
@@ -97,12 +97,13 @@ def _random_edges(gen, n=12, e=40, k=3):
 
 def test_sparse_operators_match_the_dense_matrices():
     r, s, w, n = _random_edges(torch.Generator().manual_seed(6))
-    k = w.shape[1]
-    dense = torch.zeros(n, n * k)
-    for e in range(r.numel()):
-        dense[r[e], s[e] * k : (s[e] + 1) * k] = w[e]
-    assert torch.equal(receiver_matrix(r, s, w, n).to_dense(), dense)
-    assert torch.equal(sender_matrix(r, s, w, n).to_dense(), dense.T)
+    op = EdgeOperator.build(r, s, w, n)
+    for k in range(w.shape[1]):
+        dense = torch.zeros(n, n)
+        dense[r, s] = w[:, k]
+        assert torch.equal(op.matrices[k].to_dense(), dense)
+        assert torch.equal(op.transposed[k].to_dense(), dense.T)
+    assert len(csr_matrices(r, s, w[:, :1], n)) == 1
 
 
 def test_aggregate_sums_factorized_edge_messages_and_its_gradient_matches_autograd():
