@@ -61,7 +61,7 @@ class _Aggregate(torch.autograd.Function):
         ctx.op = op
         out = torch.zeros_like(z)
         for k, matrix in enumerate(op.matrices):
-            out.addcmul_(matrix.to(z.dtype) @ z, table[k])
+            torch.addmm(out, matrix.to(z.dtype), z * table[k], out=out)
         return out
 
     @staticmethod
