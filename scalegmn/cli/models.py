@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -112,3 +113,6 @@ def bench_train_cmd(
     console.print(f"bench-train: {len(results)} architecture(s), {total} graphs trained in "
                   f"{time.perf_counter() - start:.1f} s, peak RSS {max(r.peak_rss_mb for r in results):.0f} MB; "
                   "best " + ", ".join(f"{r.architecture} {r.best:.1f} graphs/s" for r in results))
+    if threads > 1 and "OMP_WAIT_POLICY" not in os.environ:
+        console.print("hint: if other processes share these cores, spinning OpenMP threads can cut throughput "
+                      "several-fold; compare with OMP_WAIT_POLICY=PASSIVE (set before starting) or --threads 1")
