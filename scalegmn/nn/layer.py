@@ -14,8 +14,9 @@ class EdgeGates(nn.Module):
     """The edge update: invariant receiver and sender gates ``α_i``, ``β_j`` per direction.
 
     A layer's edge state is ``e_ij = Σ_k w_ijk D_k ⊙ α_i ⊙ β_j`` with ``(α, β) = ScaleInv(h)`` split per
-    direction: an invariant, learned function of both endpoints (DESIGN §6's ``MLP([inv(h_i) ‖ inv(h_j)])``
-    in product form, so that edges are never materialised) times a diagonal ``Γ`` (``D``) of the weights.
+    direction: the weights embedded by a learned ``K x d`` map ``D`` (bias-free, so ``e_ij`` scales like
+    ``w_ij``) times an invariant, learned function of both endpoints (DESIGN §6's
+    ``MLP([inv(h_i) ‖ inv(h_j)])`` in product form, so that edges are never materialised).
     """
 
     def __init__(self, dim: int, directions: int, inv_layers: int) -> None:

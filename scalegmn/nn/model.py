@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import partial
 
-import torch
 from torch import Tensor, nn
 
 from scalegmn.nn.edges import edge_operators
