@@ -165,19 +165,20 @@ def _spatial_sizes(size: int) -> list[int]:
     return sizes
 
 
-def conv_matrix_pattern(size: int) -> Tensor:
-    """0/1 tensor ``T (size*size, out*out, 9)``: ``T[p, q, k] = 1`` when kernel tap ``k`` of output
-    position ``q`` reads input position ``p`` (3x3, stride 2, zero padding 1, row-major positions)."""
+def conv_tap_index(size: int) -> Tensor:
+    """``taps (size*size, out*out)``: which of the 9 kernel taps (row-major) connects input position ``p``
+    to output position ``q`` of a 3x3 / stride 2 / zero padding 1 convolution, or 9 (none); positions
+    are row-major. ``W_padded[..., taps]`` turns kernels into the dense matrix of the convolution."""
     out = (size + 2 * PADDING - KERNEL) // STRIDE + 1
-    pattern = torch.zeros(size * size, out * out, KERNEL * KERNEL)
+    taps = torch.full((size * size, out * out), KERNEL * KERNEL, dtype=torch.long)
     for oy in range(out):
         for ox in range(out):
             for ky in range(KERNEL):
                 for kx in range(KERNEL):
                     iy, ix = oy * STRIDE - PADDING + ky, ox * STRIDE - PADDING + kx
                     if 0 <= iy < size and 0 <= ix < size:
-                        pattern[iy * size + ix, oy * out + ox, ky * KERNEL + kx] = 1.0
-    return pattern
+                        taps[iy * size + ix, oy * out + ox] = ky * KERNEL + kx
+    return taps
 
 
 @dataclass
@@ -192,11 +193,11 @@ class StackedCnn:
     biases: list[Tensor]
     activation: str
     size: int = DIGITS_SIZE
-    patterns: list[Tensor] = field(default_factory=list)
+    taps: list[Tensor] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not self.patterns:
-            self.patterns = [conv_matrix_pattern(s) for s in _spatial_sizes(self.size)[1:NUM_CONVS]]
+        if not self.taps:
+            self.taps = [conv_tap_index(s) for s in _spatial_sizes(self.size)[1:NUM_CONVS]]
 
     @classmethod
     def from_networks(cls, nets: Sequence[NetworkWeights]) -> "StackedCnn":
@@ -226,17 +227,18 @@ class StackedCnn:
         dropout multipliers ``(M, B, P_l, width)`` applied after each conv's activation."""
         m, b, p1, _ = patches.shape
         w1 = self.weights[0]
-        z = torch.bmm(patches.reshape(m, b * p1, -1), w1.reshape(m, w1.shape[1], -1).transpose(1, 2))
-        h = self._act(z.view(m, b, p1, -1) + self.biases[0][:, None, None, :])
+        z = torch.baddbmm(self.biases[0].unsqueeze(1), patches.reshape(m, b * p1, -1),
+                          w1.reshape(m, w1.shape[1], -1).transpose(1, 2))
+        h = self._act(z).view(m, b, p1, -1)
         for l in range(NUM_CONVS):
             if l < len(keep) and keep[l] is not None:
                 h = h * keep[l]
             if l == NUM_CONVS - 1:
                 break
-            pattern, w = self.patterns[l], self.weights[l + 1]
-            dense = torch.einsum("pqk,mock->mpcqo", pattern, w).reshape(m, pattern.shape[0] * w.shape[2], -1)
-            z = torch.bmm(h.reshape(m, b, -1), dense).view(m, b, pattern.shape[1], w.shape[1])
-            h = self._act(z + self.biases[l + 1][:, None, None, :])
+            taps, w = self.taps[l], self.weights[l + 1]
+            dense = F.pad(w, (0, 1))[..., taps].permute(0, 3, 2, 4, 1).reshape(m, taps.shape[0] * w.shape[2], -1)
+            bias = self.biases[l + 1].repeat(1, taps.shape[1]).unsqueeze(1)
+            h = self._act(torch.baddbmm(bias, h.reshape(m, b, -1), dense)).view(m, b, taps.shape[1], w.shape[1])
         pooled = h.mean(dim=2)
         return torch.baddbmm(self.biases[-1].unsqueeze(1), pooled, self.weights[-1].transpose(1, 2))
 
@@ -348,7 +350,7 @@ def train_group(members: Sequence[MemberHparams], data: _Data, config: CnnZooCon
     subset = torch.tensor([max(1, round(hp.train_fraction * n_train)) for hp in members])
     keep_prob = 1.0 - torch.tensor([hp.dropout for hp in members])
     m, b = len(members), config.batch_size
-    positions = [data.patches.shape[1]] + [p.shape[1] for p in model.patterns]
+    positions = [data.patches.shape[1]] + [t.shape[1] for t in model.taps]
     for _ in range(config.epochs * math.ceil(n_train / b)):
         pick = (torch.rand(m, b, generator=generator) * subset[:, None]).long().clamp_max_(subset[:, None] - 1)
         idx = data.train_index[order.gather(1, pick)]
