@@ -79,6 +79,7 @@ def test_offline_error_names_url_and_from_file(tmp_path):
 class RangeHandler(http.server.BaseHTTPRequestHandler):
     payload = b""
     ranges: list = []
+    cut = None  # send only this many bytes of the body (a dropped connection)
 
     def do_GET(self):  # noqa: N802 (http.server API)
         start = 0
@@ -90,7 +91,7 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(206 if header else 200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(body[: self.cut])
 
     def log_message(self, *args):
         pass
@@ -115,6 +116,27 @@ def test_download_resumes_a_partial_file_with_http_range(tmp_path):
         out = acquire_zoo(source, tmp_path, progress=False)
         assert (out / "mnist-inrs/mnist_png_training_3_1/checkpoints/model_final.pth").is_file()
     finally:
+        server.shutdown()
+
+
+def test_failed_downloads_leave_no_file_that_looks_complete(tmp_path):
+    RangeHandler.payload, RangeHandler.ranges, RangeHandler.cut = b"y" * 50000, [], 20000
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RangeHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        source = replace(REGISTRY["mnist-inr"], url=f"http://127.0.0.1:{server.server_port}/mnist-inrs.zip",
+                         sha256="0" * 64)
+        with pytest.raises(DownloadError, match="interrupted|incomplete"):
+            acquire_zoo(source, tmp_path, progress=False)
+        assert not (tmp_path / "downloads" / "mnist-inrs.zip").exists()
+        assert (tmp_path / "downloads" / "mnist-inrs.zip.part").stat().st_size == 20000
+        RangeHandler.cut = None
+        with pytest.raises(ValueError, match="mnist-inrs.zip: SHA-256 .* does not match"):
+            acquire_zoo(source, tmp_path, progress=False)
+        assert RangeHandler.ranges[-1] == "bytes=20000-"
+        assert list((tmp_path / "downloads").iterdir()) == [] and not (tmp_path / "mnist-inr").exists()
+    finally:
+        RangeHandler.cut = None
         server.shutdown()
 
 

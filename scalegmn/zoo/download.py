@@ -14,6 +14,7 @@ the SHA-256 that ``SOURCE.json`` reports for a trusted download.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import lzma
 import tarfile
 import urllib.error
@@ -126,7 +127,7 @@ def download(source: ZooSource, archive: Path, progress: bool = True, timeout: f
                 for block in iter(lambda: response.read(CHUNK), b""):
                     out.write(block)
                     bar.update(len(block))
-        except OSError as err:
+        except (OSError, http.client.HTTPException) as err:
             raise DownloadError(f"download of {source.url} interrupted ({err}); rerun to resume from "
                                 f"{partial}, or {_manual_hint(source)}") from None
     if total is not None and partial.stat().st_size != total:
