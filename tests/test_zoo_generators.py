@@ -139,3 +139,14 @@ def test_inr_zoo_size_fits_the_first_digits():
     assert [n.meta["digit_index"] for n in nets] == [0, 1, 2]
     with pytest.raises(ValueError, match="not inside the first 2000 of the 1797 digits"):
         generate_inr_zoo(InrZooConfig(size=2000), progress=False)
+
+
+def test_config_accepts_params_yaml_values_and_rejects_bad_ranges():
+    import yaml
+
+    config = CnnZooConfig(**yaml.safe_load("l2reg: [1e-8, 1e-2]\nwidths: [4, 8]\ntrain_fractions: [0.5, 1]"))
+    assert config.l2reg == (1e-8, 1e-2) and config.widths == (4, 8) and config.train_fractions == (0.5, 1.0)
+    with pytest.raises(ValueError, match="learning_rate must be 0 < low <= high"):
+        CnnZooConfig(learning_rate=[0.1, 0.01])
+    with pytest.raises(ValueError, match="dropout are \\[low, high\\] ranges"):
+        CnnZooConfig(dropout=[0.5])

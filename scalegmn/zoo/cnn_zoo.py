@@ -71,9 +71,15 @@ class CnnZooConfig:
     name: str = "digits-cnn"
 
     def __post_init__(self) -> None:
-        for key in ("widths", "activations", "optimizers", "inits", "train_fractions",
-                    "learning_rate", "init_std", "l2reg", "dropout"):
+        for key in ("widths", "activations", "optimizers", "inits"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
+        for key in ("train_fractions", "learning_rate", "init_std", "l2reg", "dropout"):
+            try:  # YAML reads 1e-8 (no dot) as a string
+                object.__setattr__(self, key, tuple(float(v) for v in getattr(self, key)))
+            except (TypeError, ValueError):
+                raise ValueError(f"CnnZooConfig: {key} must be a list of numbers, got {getattr(self, key)!r}") from None
+        if any(len(getattr(self, key)) != 2 for key in ("learning_rate", "init_std", "l2reg", "dropout")):
+            raise ValueError("CnnZooConfig: learning_rate, init_std, l2reg and dropout are [low, high] ranges")
         checks = [
             (self.size >= 1, "size must be >= 1"),
             (self.epochs >= 1 and self.batch_size >= 1, "epochs and batch_size must be >= 1"),

@@ -40,7 +40,8 @@ class InrZooConfig:
     name: str = "digits-inr"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(self.hidden))
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "learning_rate", float(self.learning_rate))
         if self.steps < 1 or self.learning_rate <= 0 or not self.hidden or min(self.hidden) < 1 or self.w0 <= 0:
             raise ValueError("InrZooConfig: steps >= 1, learning_rate > 0, w0 > 0 and hidden widths >= 1 required")
         if self.size is not None and self.size < 1:
