@@ -12,8 +12,13 @@ from scalegmn.registry import build_model
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed_and_one_thread():
+    """Seeded, and single-threaded: these tensors are tiny, and idle OpenMP threads spin on shared cores."""
     torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _rows(name, kind="cnn", **config):
@@ -70,7 +75,7 @@ def test_check_symmetry_command_rejects_unknown_models():
 def test_bench_train_command_reports_graphs_per_second(tmp_path):
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(app, ["bench-train", "--arch", "digits-cnn", "--batch-size", "4", "--steps", "1",
-                                      "--warmup", "1", "--repeats", "1", "-c", "hidden=8", "-c", "layers=1",
+                                      "--warmup", "1", "--repeats", "1", "--threads", "1", "-c", "hidden=8", "-c", "layers=1",
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "graphs/s" in result.output

@@ -32,11 +32,13 @@ def _rel(a, b):
 
 @pytest.fixture(autouse=True)
 def _float64():
-    old = torch.get_default_dtype()
+    old, threads = torch.get_default_dtype(), torch.get_num_threads()
     torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     yield
     torch.set_default_dtype(old)
+    torch.set_num_threads(threads)
 
 
 def test_scale_inv_is_invariant_to_each_rows_group():
