@@ -107,7 +107,7 @@ def benchmark_command(
     seconds = time.perf_counter() - start
     frame = write_results(records, results, results.with_suffix(".csv"))
     table = summary_table(frame)
-    view = Table("method", *table.columns, title="test metric (mean ± std over seeds)")
+    view = Table("method", *table.columns, title="test (mean ± std over seeds)")
     for method, row in table.iterrows():
         view.add_row(str(method), *[str(v) for v in row])
     console.print(view)
