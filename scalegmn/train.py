@@ -294,8 +294,9 @@ class Evaluation:
 class Trainer:
     """One training run; see :func:`train`."""
 
-    def __init__(self, task: Task, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, seed: int, out_dir: Path,
-                 config: TrainConfig, method: str, ctx: Distributed, device: torch.device) -> None:
+    def __init__(self, task: Task, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase,
+                 seed: int, out_dir: Path, config: TrainConfig, method: str, ctx: Distributed,
+                 device: torch.device) -> None:
         self.task = task
         self.seed = seed
         self.out_dir = Path(out_dir)
@@ -313,7 +314,8 @@ class Trainer:
                                  f"(activations {task.activations or 'any'}, kind {task.kind})")
         options = asdict(config)
         if task.kind == "editing" and config.image_size is None:
-            raise ValueError("task inr-editing needs the image size: set image_size (8 for digits-inr, 28 for MNIST INRs)")
+            raise ValueError("task inr-editing needs the image size: set image_size "
+                             "(8 for digits-inr, 28 for MNIST INRs)")
         self.objective: Objective = task.objective(frame, self.splits["train"], options)
         self.data = GraphRows(self.dataset, config.cache_graphs)
         seed_everything(seed)
