@@ -1,6 +1,9 @@
-"""DVC stage: acquire a model zoo. ``python pipelines/zoo.py cnn|inr`` generates digits-cnn / digits-inr from
-``params.yaml: zoo``; ``python pipelines/zoo.py download NAME`` fetches a public zoo (needs internet, or the
-archive placed under ``datasets/downloads``). Writes ``datasets/<name>`` and ``reports/zoo/<name>.json``."""
+"""DVC stage: acquire one model zoo (params.yaml sections `zoos` and `zoo.<name>`).
+
+Usage: python pipelines/zoo.py NAME. A zoo whose params say `generator: cnn|inr` is generated (digits-cnn,
+digits-inr); any other name is a public zoo, downloaded (or taken from `zoo.<name>.from_file`, an archive
+placed by hand), verified and extracted. Writes datasets/zoos/NAME and reports/zoo/NAME.json.
+"""
 
 import os
 import sys
@@ -8,29 +11,34 @@ import sys
 import yaml
 
 from scalegmn.io import write_json
+from scalegmn.report.timings import record_stage
+from scalegmn.zoo import zoo_info
 from scalegmn.zoo.cnn_zoo import CnnZooConfig
 from scalegmn.zoo.download import acquire_zoo, get_source
 from scalegmn.zoo.generate import write_cnn_zoo, write_inr_zoo
 from scalegmn.zoo.inr_zoo import InrZooConfig
 
-
-def main(argv: list[str]) -> None:
+def main(name: str) -> None:
     params = yaml.safe_load(open("params.yaml"))["zoo"]
+    settings = dict(params.get(name) or {})
     workers = params.get("workers") or os.cpu_count() or 1
-    if argv[:1] == ["download"] and len(argv) == 2:
-        print(f"{argv[1]}: extracted to {acquire_zoo(get_source(argv[1]), 'datasets')}")
-        return
-    if argv not in (["cnn"], ["inr"]):
-        sys.exit("usage: python pipelines/zoo.py cnn | inr | download NAME")
-    if argv == ["cnn"]:
-        config = CnnZooConfig(**params["cnn"])
-        info = write_cnn_zoo(config, f"datasets/{config.name}", workers=workers)
-    else:
-        config = InrZooConfig(**params["inr"])
-        info = write_inr_zoo(config, f"datasets/{config.name}", workers=workers)
-    write_json(f"reports/zoo/{config.name}.json", {k: v for k, v in info.items() if k != "config"})
+    out = f"datasets/zoos/{name}"
+    with record_stage(f"zoo-{name}"):
+        generator = settings.pop("generator", None)
+        if generator == "cnn":
+            info = write_cnn_zoo(CnnZooConfig(name=name, **settings), out, workers=workers)
+        elif generator == "inr":
+            info = write_inr_zoo(InrZooConfig(name=name, **settings), out, workers=workers)
+        elif generator is None:
+            acquire_zoo(get_source(name), "datasets/zoos", from_file=settings.get("from_file"),
+                        downloads="datasets/downloads")
+            info = zoo_info(out)
+            info["summary"] = f"{name}: {info.get('size')} networks in {out}"
+        else:
+            sys.exit(f"params.yaml: zoo.{name}.generator must be 'cnn' or 'inr', got {generator!r}")
+    write_json(f"reports/zoo/{name}.json", {k: v for k, v in info.items() if k not in ("config", "summary")})
     print(info["summary"])
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
+if __name__ == "__main__":  # the generators spawn worker processes that re-import this file
+    main(sys.argv[1])

@@ -47,3 +47,20 @@ def selfcheck(
                   f"{len(results) * trials} transformed networks in {seconds:.2f} s")
     if passed != len(results):
         raise typer.Exit(1)
+
+
+@app.command("profile")
+def profile(
+    name: str = typer.Argument(..., help="Profile: default, or the name of a file in profiles/."),
+    params: Path = typer.Option(Path("params.yaml"), help="The params file (must hold the default profile)."),
+    profiles_dir: Path = typer.Option(Path("profiles"), help="Directory of profile overlays."),
+) -> None:
+    """Rewrite params.yaml as a profile (e.g. smoke, paper); then run `dvc repro`."""
+    from scalegmn.profiles import apply_profile
+
+    try:
+        apply_profile(name, params, profiles_dir)
+    except ValueError as err:
+        console.print(f"error: {err}")
+        raise typer.Exit(2) from None
+    console.print(f"profile: {params} now holds profile {name!r}; run `dvc repro`")
