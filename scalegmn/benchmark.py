@@ -133,7 +133,7 @@ def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             std = values.std(ddof=0) if len(values) > 1 else math.nan
             cells[(method, task)] = f"{values.mean():.4f} ± {std:.4f}" if not math.isnan(std) else f"{values.mean():.4f}"
-    table = pd.Series(cells).unstack()
+    table = pd.Series(cells).unstack().fillna("")  # "": not run
     table.index.name, table.columns.name = "method", "task"
     return table
 
