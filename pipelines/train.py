@@ -1,8 +1,8 @@
-"""DVC stage: the training runs of one (task, method) pair, one per seed (params.yaml section `train`).
+"""DVC stage: training runs of one (task, method) pair (params.yaml section `train`).
 
-Usage: python pipelines/train.py TASK METHOD   reads the dataset of the task's zoo kind from
-`train.datasets` (cnn / inr) and the seeds from `train.seeds`; writes reports/runs/TASK/METHOD/seed<k>/
-for every seed and its wall time to reports/timings/train-TASK-METHOD.json.
+Usage: python pipelines/train.py TASK METHOD [SEED]   one seed, or every seed of `train.seeds`. Reads the
+dataset of the task's zoo kind from `train.datasets` (cnn / inr); writes reports/runs/TASK/METHOD/seed<k>/
+and the wall time to reports/timings/train-TASK-METHOD[-seedSEED].json.
 """
 
 import sys
@@ -14,6 +14,8 @@ from scalegmn.report.timings import record_stage
 
 task, method = sys.argv[1], sys.argv[2]
 params = yaml.safe_load(open("params.yaml"))["train"]
-bench = Benchmark([task], [method], list(params["seeds"]), params["datasets"], params)
-with record_stage(f"train-{task}-{method}"):
+seeds = [int(sys.argv[3])] if len(sys.argv) > 3 else list(params["seeds"])
+stage = f"train-{task}-{method}" + (f"-seed{seeds[0]}" if len(sys.argv) > 3 else "")
+bench = Benchmark([task], [method], seeds, params["datasets"], params)
+with record_stage(stage):
     bench.run("reports/runs", resume=False, overrides=["progress=false"])
