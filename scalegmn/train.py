@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import gc
 import io
 import json
 import os
@@ -518,6 +519,7 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
         torch.set_num_threads(cfg.num_threads)
     device = choose_device(cfg.device, ctx)
     owns_group = init_process_group(ctx, device)
+    trainer: Trainer | None = None
     try:
         try:
             trainer = Trainer(get_task(task), model, dataset, seed, Path(out_dir), cfg, name, ctx, device)
@@ -527,8 +529,15 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
                 write_json(Path(out_dir) / "result.json", result)
                 print(f"train {task}/{name}/seed{seed}: not applicable ({err})")
             return result
-        return trainer.run(resume, stop_after_epoch)
+        result = trainer.run(resume, stop_after_epoch)
+        if ctx.enabled:
+            dist.barrier()
+        return result
     finally:
+        # free the DDP reducer while its process group is alive: a gloo group destroyed under a live
+        # reducer joins a worker thread that never returns (observed as a rank hanging at exit)
+        trainer = None
+        gc.collect()
         torch.set_num_threads(threads)
         if owns_group:
             dist.destroy_process_group()

@@ -3,6 +3,7 @@ same model as one process with the same global batch."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,6 @@ def write_cnn_dataset(path: Path, n: int = 40) -> None:
     write_dataset(path, zip(nets, splits), source={"kind": "test"}, params={})
 
 
-@pytest.mark.slow  # three Python processes (launcher + 2 ranks): ~20-60 s on 2 shared cores
 def test_two_gloo_processes_train_exactly_what_one_process_trains(tmp_path):
     write_cnn_dataset(tmp_path / "ds")
     overrides = [f"{k}={v}" for k, v in OPTIONS.items() if k != "model"] + ["model.hidden=8"]
@@ -35,8 +35,15 @@ def test_two_gloo_processes_train_exactly_what_one_process_trains(tmp_path):
            "--dataset", str(tmp_path / "ds"), "--out", str(tmp_path / "ddp"), "--seed", "0", "--no-progress"]
     cmd += [arg for o in overrides for arg in ("--config", o)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both ranks
+        out, err = proc.communicate()
+        pytest.fail(f"torchrun did not finish in 180 s:\n{out[-2000:]}\n{err[-4000:]}")
+    assert proc.returncode == 0, out[-2000:] + err[-4000:]
     ddp = json.loads((tmp_path / "ddp" / "result.json").read_text())
     assert ddp["world_size"] == 2 and ddp["status"] == "ok"
 
