@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Idle OpenMP threads sleep instead of spinning: on 2 shared cores spinning costs several-fold in speed.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup repro test test-all clean-venv
 
