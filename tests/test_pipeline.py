@@ -1,0 +1,83 @@
+"""The DVC pipeline end to end on the smoke profile, profiles, and knob-level invalidation."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scalegmn.profiles import apply_profile, resolve_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(cmd: list[str], cwd: Path) -> str:
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", OMP_WAIT_POLICY="PASSIVE")
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def project_copy(dest: Path) -> Path:
+    """The tracked files of the repository (no data, no lock) in a fresh git repository."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if name == "dvc.lock" or name.startswith(("reports/", "tests/")):
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    return dest
+
+
+@pytest.mark.parametrize("profile", ["smoke", "paper"])
+def test_profiles_only_override_known_parameters(profile):
+    values = resolve_profile(profile, ROOT / "params.yaml", ROOT / "profiles")
+    assert values["profile"] == profile
+    for section in ("zoos", "zoo", "augment", "shard", "train", "report"):
+        assert section in values
+
+
+def test_profile_refuses_unknown_keys_and_non_default_base(tmp_path):
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "typo.yaml").write_text("shard: {trian: 0.5}\n")
+    with pytest.raises(ValueError, match=r"typo.yaml: unknown parameter shard.trian"):
+        apply_profile("typo", tmp_path / "params.yaml", tmp_path / "profiles")
+    (tmp_path / "profiles" / "small.yaml").write_text("shard: {train: 0.5, val: 0.25, test: 0.25}\n")
+    apply_profile("small", tmp_path / "params.yaml", tmp_path / "profiles")
+    assert yaml.safe_load((tmp_path / "params.yaml").read_text())["shard"]["train"] == 0.5
+    with pytest.raises(ValueError, match="holds profile 'small', not the default"):
+        apply_profile("small", tmp_path / "params.yaml", tmp_path / "profiles")
+
+
+def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_path):
+    project = project_copy(tmp_path / "project")
+    run([str(BIN / "scalegmn"), "profile", "smoke"], project)
+    run([str(BIN / "dvc"), "repro", "-q"], project)
+
+    reports = project / "reports"
+    html = (reports / "report.html").read_text()
+    assert "data:image/png;base64" in html and 'src="http' not in html
+    results = json.loads((reports / "results.json").read_text())
+    assert {(r["task"], r["method"]) for r in results} == {
+        ("genpred-relu", "scalegmn"), ("genpred-relu", "statnn"),
+        ("inr-classification", "scalegmn"), ("inr-editing", "scalegmn")}
+    assert all(r["status"] == "ok" for r in results)
+    assert json.loads((reports / "selfcheck.json").read_text())["passed"] > 0
+    assert "Everything is up to date" in run([str(BIN / "dvc"), "status"], project) or \
+        "up to date" in run([str(BIN / "dvc"), "status"], project)
+    metrics = run([str(BIN / "dvc"), "metrics", "show"], project)
+    assert "reports/summary.json" in metrics
+
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"]["methods"]["statnn"] = {"lr": 0.002}
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    status = json.loads(run([str(BIN / "dvc"), "status", "--json"], project))
+    assert status and all("statnn" in stage for stage in status), status
