@@ -11,14 +11,7 @@ from scalegmn.graph import collate, to_graph
 from scalegmn.symmetry import random_symmetry
 
 
-@pytest.fixture(autouse=True)
-def _seed_and_one_thread():
-    """Seeded, and single-threaded: these tensors are tiny, and idle OpenMP threads spin on shared cores."""
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
 
 
 def _mixed(gen):

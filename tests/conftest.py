@@ -1,0 +1,14 @@
+"""Shared fixtures (no __init__.py here: tests run in importlib mode)."""
+
+import pytest
+import torch
+
+
+@pytest.fixture
+def seeded_single_thread():
+    """Seeded, and single-threaded: these tensors are tiny, and idle OpenMP threads spin on shared cores."""
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
