@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,19 +10,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-import scalegmn.zoo as zoo
-from scalegmn.weights import NetworkWeights
-
-
-def _networks(path: Path) -> Iterator[NetworkWeights]:
-    load = getattr(zoo, "load_networks", None)
-    return load(path) if load is not None else zoo.iter_zoo(path)
+from scalegmn.zoo import load_networks, zoo_info
 
 
 def _zoo_name(path: Path) -> str:
-    info = getattr(zoo, "zoo_info", zoo.read_info)
     try:
-        return str(info(path).get("name") or path.name)
+        return str(zoo_info(path).get("name") or path.name)
     except ValueError:
         return path.name
 
@@ -55,7 +47,7 @@ def zoo_stats(path: str | Path) -> ZooStats:
     if not path.exists():
         raise ValueError(f"{path}: zoo directory not found")
     rows = []
-    for i, net in enumerate(tqdm(_networks(path), desc=f"reading zoo {path.name}", unit=" nets", leave=False)):
+    for i, net in enumerate(tqdm(load_networks(path), desc=f"reading zoo {path.name}", unit=" nets", leave=False)):
         meta = net.meta
         rows.append({"id": str(meta.get("id", i)), "activation": net.activation,
                      "label": meta.get("label"), "score": _number(meta.get("score")),

@@ -37,14 +37,9 @@ class StageSummary:
 
 
 def open_zoo(path: str | Path) -> tuple[dict[str, Any], Callable[[], Iterator[NetworkWeights]]]:
-    """The info of the zoo at ``path`` and a function that streams its networks (callable repeatedly).
-
-    Uses ``scalegmn.zoo.load_networks``/``zoo_info`` (any supported zoo format) where available,
-    otherwise our own format's ``iter_zoo``/``read_info``.
-    """
-    load = getattr(zoo, "load_networks", zoo.iter_zoo)
-    info = getattr(zoo, "zoo_info", zoo.read_info)(path)
-    return dict(info), lambda: load(path)
+    """The info of the zoo at ``path`` (any format :func:`scalegmn.zoo.load_networks` reads) and a function
+    that streams its networks (callable repeatedly)."""
+    return dict(zoo.zoo_info(path)), lambda: zoo.load_networks(path)
 
 
 def _progress(nets: Iterator[NetworkWeights], total: int | None, desc: str) -> Iterator[NetworkWeights]:
