@@ -22,13 +22,17 @@ BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "scalegmn": partial(ScaleGMN, symmetry="auto"),
     "scalegmn-b": partial(ScaleGMN, symmetry="auto", bidirectional=True),
     "gmn": partial(ScaleGMN, symmetry="permutation"),
+    "scalegmn-fast": partial(ScaleGMN, symmetry="auto", edges="factorized"),
+    "scalegmn-b-fast": partial(ScaleGMN, symmetry="auto", bidirectional=True, edges="factorized"),
+    "gmn-fast": partial(ScaleGMN, symmetry="permutation", edges="factorized"),
     "statnn": StatNN,
     "mlp": FlatMLP,
     "nfn-np": partial(NFN, variant="np"),
     "nfn-hnp": partial(NFN, variant="hnp"),
 }
 MODEL_NAMES: tuple[str, ...] = tuple(BUILDERS)
-EQUIVARIANT_MODELS: tuple[str, ...] = ("scalegmn", "scalegmn-b", "gmn")
+EQUIVARIANT_MODELS: tuple[str, ...] = ("scalegmn", "scalegmn-b", "gmn", "scalegmn-fast", "scalegmn-b-fast",
+                                       "gmn-fast")
 
 
 def resolve(name: str) -> Callable[..., nn.Module]:

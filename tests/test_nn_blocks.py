@@ -1,4 +1,5 @@
-"""Each ScaleGMN building block, checked numerically for the symmetry it claims (float64)."""
+"""Each ScaleGMN building block of the factorized layer and the shared ones, checked numerically for the
+symmetry it claims (float64). The per-edge layer's blocks: tests/test_nn_per_edge.py."""
 
 import pytest
 import torch
@@ -9,7 +10,7 @@ from scalegmn.nn.edges import EdgeOperator, aggregate, csr_matrices
 from scalegmn.nn.embedding import NodeEmbedding
 from scalegmn.nn.equivariant import ScaleEq
 from scalegmn.nn.invariant import ScaleInv
-from scalegmn.nn.layer import EdgeGates, Message, NodeUpdate
+from scalegmn.nn.factorized import EdgeGates, Message, NodeUpdate
 from scalegmn.nn.modes import PLAIN, POSITIVE, SIGN, node_modes
 from scalegmn.nn.readout import EquivariantHead, InvariantReadout
 from scalegmn.nn.reciprocal import stable_reciprocal
@@ -159,12 +160,12 @@ def test_node_update_scales_like_the_node():
 
 def test_readouts_are_invariant_to_hidden_scalings():
     data, q, mode = _graph_and_scales(torch.Generator().manual_seed(10))
-    h = torch.randn(data.num_nodes, D)
+    h, pos = torch.randn(data.num_nodes, D), torch.randn(data.num_nodes, D)
     for kind in ("output", "deepsets"):
-        readout = InvariantReadout(kind, D, 2, 4, 2, 1)
-        assert _rel(readout(h, mode, data), readout(q * h, mode, data)) < 1e-12
+        readout = InvariantReadout(kind, D, 3, 2, 4, 2, 1)
+        assert _rel(readout(h, mode, data, pos), readout(q * h, mode, data, pos)) < 1e-12
     with pytest.raises(ValueError, match="readout"):
-        InvariantReadout("max", D, 2, 4, 2, 1)
+        InvariantReadout("max", D, 3, 2, 4, 2, 1)
 
 
 def test_equivariant_head_outputs_scale_like_biases_and_weights():

@@ -42,7 +42,11 @@ KINDS = ["relu-mlp", "tanh-mlp", "sine-siren", "relu-cnn", "tanh-cnn", "mixed-re
          "mixed-architectures", "flatten-cnn"]
 
 
-@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b"])
+SCALE_MODELS = ["scalegmn", "scalegmn-b", "scalegmn-fast", "scalegmn-b-fast"]
+GRAPH_MODELS = SCALE_MODELS + ["gmn", "gmn-fast"]
+
+
+@pytest.mark.parametrize("name", SCALE_MODELS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_scalegmn_is_invariant_to_random_permutations_and_scalings(name, kind):
     gen = torch.Generator().manual_seed(1)
@@ -62,11 +66,12 @@ def test_random_symmetries_change_the_weights_substantially():
     assert _rel(to_graph(net).edge_attr, to_graph(moved).edge_attr) > 0.3
 
 
-def test_gmn_is_permutation_but_not_scale_invariant():
+@pytest.mark.parametrize("name", ["gmn", "gmn-fast"])
+def test_gmn_is_permutation_but_not_scale_invariant(name):
     gen = torch.Generator().manual_seed(3)
     nets = _nets("relu-cnn", gen)
     graphs = [to_graph(n) for n in nets]
-    model = build_model("gmn", graphs[0], 3, hidden=32, layers=3).double()
+    model = build_model(name, graphs[0], 3, hidden=32, layers=3).double()
     y = model(collate(graphs))
     permuted = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
     scaled = model(collate([to_graph(random_symmetry(n, gen, permute=False)) for n in nets]))
@@ -74,7 +79,7 @@ def test_gmn_is_permutation_but_not_scale_invariant():
     assert _rel(y, scaled) > 1e-4
 
 
-@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b", "gmn"])
+@pytest.mark.parametrize("name", GRAPH_MODELS)
 def test_mixed_architecture_batch_equals_graph_by_graph(name):
     nets = _nets("mixed-architectures", torch.Generator().manual_seed(4))
     graphs = [to_graph(n) for n in nets]
@@ -84,7 +89,7 @@ def test_mixed_architecture_batch_equals_graph_by_graph(name):
     assert torch.allclose(together, alone, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b"])
+@pytest.mark.parametrize("name", SCALE_MODELS)
 @pytest.mark.parametrize("kind", ["relu-mlp", "sine-siren", "mixed-relu-tanh-cnn"])
 def test_equivariant_head_transforms_like_the_weights(name, kind):
     gen = torch.Generator().manual_seed(5)
@@ -120,10 +125,10 @@ def test_bidirectional_model_is_stable_with_near_zero_weights():
         weights = [w * 1e-20 for w in net.weights]
         weights[1] = torch.zeros_like(weights[1])
         tiny.append(net.replace_params(weights, [b * 1e-20 for b in net.biases]))
-    for net in tiny:
+    for net, name in zip(tiny * 2, ["scalegmn-b"] * len(tiny) + ["scalegmn-b-fast"] * len(tiny)):
         g = to_graph(net)
         for equivariant in (False, True):
-            model = build_model("scalegmn-b", g, 2, hidden=16, layers=2, equivariant=equivariant)
+            model = build_model(name, g, 2, hidden=16, layers=2, equivariant=equivariant)
             out = model(collate([g]))
             outs = out if isinstance(out, tuple) else (out,)
             assert all(torch.isfinite(o).all() for o in outs)
@@ -131,7 +136,7 @@ def test_bidirectional_model_is_stable_with_near_zero_weights():
             assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
 
-@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b", "gmn"])
+@pytest.mark.parametrize("name", GRAPH_MODELS)
 @pytest.mark.parametrize("equivariant", [False, True])
 def test_gradients_reach_every_parameter(name, equivariant):
     gen = torch.Generator().manual_seed(8)
@@ -158,6 +163,8 @@ def test_bad_configurations_raise_clear_errors():
         build_model("scalegmn", g, 1, hiden=8)
     with pytest.raises(ValueError, match="unknown symmetry"):
         build_model("scalegmn", g, 1, symmetry="rotation")
+    with pytest.raises(ValueError, match="unknown edges"):
+        build_model("scalegmn", g, 1, edges="dense")
     model = build_model("scalegmn", g, 1, hidden=8, layers=1, max_layers=2)
     deep = to_graph(random_mlp((2, 4, 4, 4, 3), "relu", generator=torch.Generator().manual_seed(11)))
     with pytest.raises(ValueError, match="max_layers"):
@@ -170,3 +177,35 @@ def test_bad_configurations_raise_clear_errors():
 def test_graph_round_trip_of_test_networks_is_exact():
     for net in _nets("mixed-architectures", torch.Generator().manual_seed(13)):
         assert from_graph(to_graph(net)).equals(net)
+
+
+@pytest.mark.parametrize("name", SCALE_MODELS)
+def test_float32_model_is_finite_when_a_symmetry_makes_weights_huge(name):
+    """Scalings by 1e±10 give weights of 1e20, whose squares overflow float32: norms must not. Forward
+    models stay invariant; bidirectional ones stay finite (their reciprocal is bounded below ‖e‖ = 1e-8)."""
+    gen = torch.Generator().manual_seed(14)
+    net = random_mlp((2, 8, 8, 3), "relu", generator=gen)
+    t = sample_symmetry(net, gen, permute=False)
+    t = type(t)(t.permutations, [torch.full_like(t.scales[0], 1e-10), torch.full_like(t.scales[1], 1e10)])
+    huge = apply_symmetry(net, t)
+    assert max(float(w.abs().max()) for w in huge.weights) > 1e19
+    model = build_model(name, to_graph(net), 2, hidden=16, layers=2)
+    y = model(collate([to_graph(net.to(torch.float32))]))
+    y_huge = model(collate([to_graph(huge.to(torch.float32))]))
+    assert torch.isfinite(y_huge).all()
+    if "-b" not in name:
+        assert _rel(y, y_huge) < 1e-3
+    y_huge.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_fast_and_faithful_variants_are_one_model_with_a_switch():
+    g = to_graph(_nets("relu-cnn", torch.Generator().manual_seed(15))[0])
+    for name, edges, bidirectional, symmetry in [("scalegmn", "per-edge", False, "auto"),
+                                                 ("scalegmn-b", "per-edge", True, "auto"),
+                                                 ("gmn", "per-edge", False, "permutation"),
+                                                 ("scalegmn-fast", "factorized", False, "auto"),
+                                                 ("scalegmn-b-fast", "factorized", True, "auto"),
+                                                 ("gmn-fast", "factorized", False, "permutation")]:
+        cfg = build_model(name, g, 1, hidden=8, layers=1).config
+        assert (cfg.edges, cfg.bidirectional, cfg.symmetry) == (edges, bidirectional, symmetry), name

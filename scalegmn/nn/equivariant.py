@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from scalegmn.nn.invariant import ScaleInv
+from scalegmn.nn.invariant import InvariantHead, row_scale
 
 
 class ScaleEq(nn.Module):
-    """``ScaleEq(x) = (Γ x) ⊙ ScaleInv(x)``: ``(R, in_dim) -> (R, out_dim)``; scales like ``x`` per row."""
+    """``ScaleEq(x) = (Γ x) ⊙ ScaleInv(x)``: ``(R, in_dim) -> (R, out_dim)``; scales like ``x`` per row.
 
-    def __init__(self, in_dim: int, out_dim: int, hidden: int, inv_layers: int = 1) -> None:
+    ``Γ`` and ScaleInv's first (bias-free) projection are one matmul ``x @ [Γ; W]ᵀ``; the projection is
+    canonicalized afterwards (``W (x s) = (W x) s`` for the per-row factor ``s``).
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: int, inv_layers: int = 1, eps: float = 1e-12) -> None:
         super().__init__()
-        self.gamma = nn.Linear(in_dim, out_dim, bias=False)
-        self.inv = ScaleInv(in_dim, hidden, out_dim, inv_layers)
+        self.out_dim = out_dim
+        self.proj = nn.Linear(in_dim, out_dim + hidden, bias=False)
+        self.inv = InvariantHead(in_dim, hidden, out_dim, inv_layers)
+        self.eps = eps
 
     def forward(self, x: Tensor, mode: Tensor) -> Tensor:
-        return self.gamma(x) * self.inv(x, mode)
+        gx, z = self.proj(x).split([self.out_dim, self.proj.out_features - self.out_dim], dim=-1)
+        return gx * self.inv(z * row_scale(x, mode, self.eps), mode)

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from scalegmn.nn.modes import POSITIVE, SIGN
+from scalegmn.nn.norms import safe_norm
 
 
 def mlp(in_dim: int, hidden: int, out_dim: int, layers: int) -> nn.Sequential:
@@ -21,29 +22,49 @@ def mlp(in_dim: int, hidden: int, out_dim: int, layers: int) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
+def row_scale(x: Tensor, mode: Tensor, eps: float = 1e-12) -> Tensor:
+    """``(R, 1)`` factor that makes each row of ``x`` ``(R, d)`` canonical for its group.
+
+    POSITIVE and SIGN rows: ``1 / max(‖x‖, eps)`` (``x / ‖x‖`` is invariant to ``q > 0`` and maps ``±x``
+    to ``±x̂``, which the symmetrization of :class:`InvariantHead` then makes sign invariant; unit-norm
+    inputs keep the gate nonlinear however small the messages are). PLAIN rows: ``1 / (1 + ‖x‖)``
+    (they keep their magnitude, bounded). The norm cannot overflow.
+    """
+    norm = safe_norm(x)
+    positive = (mode == POSITIVE).unsqueeze(-1)
+    return torch.where(positive, norm.clamp_min(eps), 1.0 + norm).reciprocal()
+
+
+class InvariantHead(nn.Module):
+    """``(R, hidden) -> (R, out_dim)``: ``ρ(z) = silu(z + b)`` of a canonicalized projection ``z``, made
+    invariant on SIGN rows by symmetrization ``ρ(z) + ρ(-z)``, then an MLP of ``layers`` linear layers."""
+
+    def __init__(self, in_dim: int, hidden: int, out_dim: int, layers: int) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.empty(hidden).uniform_(-in_dim**-0.5, in_dim**-0.5))
+        self.mlp = mlp(hidden, hidden, out_dim, layers)
+
+    def forward(self, z: Tensor, mode: Tensor) -> Tensor:
+        h = nn.functional.silu(z + self.bias)
+        sign = (mode == SIGN).unsqueeze(-1)
+        if bool(sign.any()):
+            h = h + sign * nn.functional.silu(self.bias - z)
+        return self.mlp(h)
+
+
 class ScaleInv(nn.Module):
     """``(R, in_dim) -> (R, out_dim)``, invariant per row to the row's group (``mode``, see :mod:`modes`).
 
-    A first layer ``ρ(x) = silu(W x + b)`` is made invariant per row: POSITIVE rows canonicalize,
-    ``ρ(x / max(‖x‖, eps))``; SIGN rows symmetrize, ``ρ(x̃) + ρ(-x̃)``; PLAIN rows use ``ρ(x̃)``, where
-    ``x̃ = x / (1 + ‖x‖)`` (sign invariant factor) keeps the output bounded, so ``ScaleEq`` grows at most
-    linearly. An MLP of ``layers`` linear layers follows.
+    ``InvariantHead(W (x * row_scale(x)))``: POSITIVE rows canonicalize ``x / ‖x‖``; SIGN rows canonicalize
+    the norm and symmetrize the direction; PLAIN rows see ``x / (1 + ‖x‖)``, which keeps the output
+    bounded, so ``ScaleEq`` grows at most linearly.
     """
 
     def __init__(self, in_dim: int, hidden: int, out_dim: int, layers: int = 1, eps: float = 1e-12) -> None:
         super().__init__()
         self.first = nn.Linear(in_dim, hidden, bias=False)
-        self.first_bias = nn.Parameter(torch.empty(hidden).uniform_(-in_dim**-0.5, in_dim**-0.5))
-        self.mlp = mlp(hidden, hidden, out_dim, layers)
+        self.head = InvariantHead(in_dim, hidden, out_dim, layers)
         self.eps = eps
 
     def forward(self, x: Tensor, mode: Tensor) -> Tensor:
-        norm = x.norm(dim=-1, keepdim=True)
-        positive = (mode == POSITIVE).unsqueeze(-1)
-        x = x * torch.where(positive, norm.clamp_min(self.eps), 1.0 + norm).reciprocal()
-        z = self.first(x)
-        h = nn.functional.silu(z + self.first_bias)
-        sign = (mode == SIGN).unsqueeze(-1)
-        if bool(sign.any()):
-            h = h + sign * nn.functional.silu(self.first_bias - z)
-        return self.mlp(h)
+        return self.head(self.first(x) * row_scale(x, mode, self.eps), mode)

@@ -1,4 +1,5 @@
-"""ScaleGMN (DESIGN §6): scale- and permutation-equivariant graph metanetwork; GMN via a switch."""
+"""ScaleGMN (DESIGN §6): scale- and permutation-equivariant graph metanetwork; GMN and the factorized
+fast variants through switches of one model."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from torch import Tensor, nn
 
 from scalegmn.nn.edges import edge_operators
 from scalegmn.nn.embedding import NodeEmbedding
-from scalegmn.nn.layer import GMNLayer
+from scalegmn.nn.factorized import FactorizedLayer
 from scalegmn.nn.modes import check_symmetry_name, node_modes
-from scalegmn.nn.readout import EquivariantHead, InvariantReadout
+from scalegmn.nn.per_edge import EdgeGraph, PerEdgeLayer
+from scalegmn.nn.readout import EdgeStateHead, EquivariantHead, InvariantReadout
 from scalegmn.nn.reciprocal import stable_reciprocal
+
+EDGE_KINDS: tuple[str, ...] = ("per-edge", "factorized")
 
 
 @dataclass
@@ -22,10 +26,15 @@ class ScaleGMNConfig:
         ``sign`` (signs for all) or ``permutation`` (GMN: no scaling symmetry).
     bidirectional: also pass messages backwards along reciprocal edges (ScaleGMN-B).
     equivariant: return per-node and per-edge outputs shaped like the weights instead of ``(B, out_dim)``.
+    edges: ``per-edge`` (the paper's layer: edge states ``(E, d)`` updated every layer, per-edge
+        equivariant messages; :mod:`~scalegmn.nn.per_edge`) or ``factorized`` (the fast variant of
+        ``*-fast`` models: edge states kept as gated weights; :mod:`~scalegmn.nn.factorized`).
+    msg_layers: ScaleEq layers per per-edge message.
+    residual: per-edge layers add their input states to the updates.
     readout: ``deepsets`` or ``output`` (invariant models).
     max_layers: the deepest input network (weight layers) the model accepts; default ``max(8, example's)``.
     recip_eps: ``ε`` of the stable reciprocal ``w / max(‖w‖², ε)`` (exact for
-        ``‖w‖ >= 1e-6`` by default; below that bounded by ``1/sqrt(ε)``).
+        ``‖w‖ >= 1e-8`` by default; below that bounded by ``1/sqrt(ε)``).
     """
 
     hidden: int = 128
@@ -33,11 +42,14 @@ class ScaleGMNConfig:
     symmetry: str = "auto"
     bidirectional: bool = False
     equivariant: bool = False
+    edges: str = "per-edge"
+    msg_layers: int = 1
+    residual: bool = False
     readout: str = "deepsets"
     inv_layers: int = 1
     readout_layers: int = 2
     max_layers: int | None = None
-    recip_eps: float = 1e-12
+    recip_eps: float = 1e-16
 
 
 class ScaleGMN(nn.Module):
@@ -55,6 +67,8 @@ class ScaleGMN(nn.Module):
             raise ValueError(f"unknown ScaleGMN config keys: {', '.join(sorted(unknown))}")
         cfg = ScaleGMNConfig(**config)
         check_symmetry_name(cfg.symmetry)
+        if cfg.edges not in EDGE_KINDS:
+            raise ValueError(f"unknown edges {cfg.edges!r}; expected one of {', '.join(EDGE_KINDS)}")
         self.config = cfg
         self.n_in = int(example.input_mask.sum())
         self.n_out = int(example.output_mask.sum())
@@ -70,13 +84,26 @@ class ScaleGMN(nn.Module):
         else:
             self.reciprocal = _Reciprocal(cfg.recip_eps)
         self.embed = NodeEmbedding(self.n_in + self.n_out + self.max_layers, d)
-        self.layers = nn.ModuleList(
-            GMNLayer(d, self.edge_dim, directions, cfg.inv_layers) for _ in range(cfg.layers)
-        )
-        if cfg.equivariant:
-            self.head: nn.Module = EquivariantHead(d, self.edge_dim, cfg.inv_layers, self.reciprocal)
+        self.per_edge = cfg.edges == "per-edge"
+        if self.per_edge:
+            scaled = cfg.symmetry != "permutation"
+            self.layers = nn.ModuleList(
+                PerEdgeLayer(d, self.edge_dim if i == 0 else d, directions, scaled, cfg.msg_layers, cfg.inv_layers,
+                             update_edges=cfg.equivariant or i < cfg.layers - 1, residual=cfg.residual,
+                             reciprocal=self.reciprocal)
+                for i in range(cfg.layers)
+            )
         else:
-            self.head = InvariantReadout(cfg.readout, d, self.n_out, out_dim, cfg.readout_layers, cfg.inv_layers)
+            self.layers = nn.ModuleList(
+                FactorizedLayer(d, self.edge_dim, directions, cfg.inv_layers) for _ in range(cfg.layers)
+            )
+        if cfg.equivariant and self.per_edge:
+            self.head: nn.Module = EdgeStateHead(d, self.edge_dim)
+        elif cfg.equivariant:
+            self.head = EquivariantHead(d, self.edge_dim, cfg.inv_layers, self.reciprocal)
+        else:
+            self.head = InvariantReadout(cfg.readout, d, self.n_in, self.n_out, out_dim, cfg.readout_layers,
+                                         cfg.inv_layers)
 
     def _edge_attr(self, data) -> Tensor:
         attr = data.edge_attr.to(self.embed.mult.dtype)
@@ -95,12 +122,20 @@ class ScaleGMN(nn.Module):
         attr = self._edge_attr(data)
         x = data.x.to(attr.dtype)
         h = self.embed(x, data.node_type, mode)
-        ops = edge_operators(data, attr, self.reciprocal, self.config.bidirectional)
-        for layer in self.layers:
-            h = layer(h, mode, ops)
-        if self.config.equivariant:
-            return self.head(h, mode, data, attr)
-        return self.head(h, mode, data)
+        if self.per_edge:
+            graph = EdgeGraph.build(data.edge_index, mode, data.num_nodes)
+            e = attr.index_select(0, graph.order)
+            for layer in self.layers:
+                h, e = layer(h, e, graph)
+            if self.config.equivariant:
+                return self.head(h, e.index_select(0, graph.restore), data)
+        else:
+            ops = edge_operators(data, attr, self.reciprocal, self.config.bidirectional)
+            for layer in self.layers:
+                h = layer(h, mode, ops)
+            if self.config.equivariant:
+                return self.head(h, mode, data, attr)
+        return self.head(h, mode, data, self.embed.add[data.node_type])
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items())

@@ -13,35 +13,42 @@ def _num_graphs(data) -> int:
     return int(getattr(data, "num_graphs", 1) or 1)
 
 
-def output_states(h: Tensor, data, n_out: int) -> Tensor:
-    """``(B, n_out * d)``: the output neurons' states per graph (invariant: never scaled or permuted)."""
+def io_states(h: Tensor, data, n: int, which: str = "output") -> Tensor:
+    """``(B, n * d)``: the ``output`` (or ``input``) neurons' states per graph (invariant: I/O neurons are
+    never scaled or permuted)."""
     b = _num_graphs(data)
-    out = h[data.output_mask]
-    if out.shape[0] != b * n_out:
-        raise ValueError(f"every network must have {n_out} outputs; the batch has {out.shape[0]} output "
+    out = h[data.output_mask if which == "output" else data.input_mask]
+    if out.shape[0] != b * n:
+        raise ValueError(f"every network must have {n} {which}s; the batch has {out.shape[0]} {which} "
                          f"neurons for {b} networks")
-    return out.reshape(b, n_out * h.shape[1])
+    return out.reshape(b, n * h.shape[1])
 
 
 class InvariantReadout(nn.Module):
     """``(N, d) -> (B, out_dim)``.
 
-    ``"output"``: an MLP on the concatenated output-node states. ``"deepsets"``: additionally the mean over
-    each graph's hidden nodes of ``ScaleInv(h_i)`` (invariant to scaling and permutation).
+    ``"output"``: an MLP on the concatenated output-node states and their positional embeddings ``pos``
+    ``(N, d)`` (invariant: output neurons are never scaled or permuted). ``"deepsets"``: the input- and
+    output-node states and the mean over each graph's hidden nodes of ``ScaleInv(h_i)`` (invariant to
+    scaling and permutation).
     """
 
-    def __init__(self, kind: str, dim: int, n_out: int, out_dim: int, layers: int, inv_layers: int) -> None:
+    def __init__(self, kind: str, dim: int, n_in: int, n_out: int, out_dim: int, layers: int,
+                 inv_layers: int) -> None:
         super().__init__()
         if kind not in ("output", "deepsets"):
             raise ValueError(f"unknown readout {kind!r}; expected 'output' or 'deepsets'")
-        self.kind, self.n_out = kind, n_out
+        self.kind, self.n_in, self.n_out = kind, n_in, n_out
         self.phi = ScaleInv(dim, dim, dim, inv_layers) if kind == "deepsets" else None
-        in_dim = n_out * dim + (dim if kind == "deepsets" else 0)
+        in_dim = 2 * n_out * dim if kind == "output" else (n_in + n_out + 1) * dim
         self.mlp = mlp(in_dim, dim, out_dim, layers)
 
-    def forward(self, h: Tensor, mode: Tensor, data) -> Tensor:
-        feats = [output_states(h, data, self.n_out)]
-        if self.phi is not None:
+    def forward(self, h: Tensor, mode: Tensor, data, pos: Tensor) -> Tensor:
+        feats = [io_states(h, data, self.n_out)]
+        if self.phi is None:
+            feats.append(io_states(pos, data, self.n_out))
+        else:
+            feats.append(io_states(h, data, self.n_in, "input"))
             b = _num_graphs(data)
             hidden = data.hidden_mask
             idx = graph_vector(data)[hidden]
@@ -50,6 +57,22 @@ class InvariantReadout(nn.Module):
             count = torch.bincount(idx, minlength=b).clamp_min(1).unsqueeze(1).to(h.dtype)
             feats.append(pooled / count)
         return self.mlp(torch.cat(feats, dim=-1))
+
+
+class EdgeStateHead(nn.Module):
+    """Per-edge models' equivariant head: ``(h (N, d), e (E, d)) -> (node_out (N, 1), edge_out (E, K))``.
+
+    Bias-free linear maps of the final states: ``node_out_i = Γ_n h_i`` scales like a bias (zero on input
+    nodes, which have none) and ``edge_out_ij = Γ_e e_ij`` like the weight ``w_ij``.
+    """
+
+    def __init__(self, dim: int, edge_dim: int) -> None:
+        super().__init__()
+        self.node = nn.Linear(dim, 1, bias=False)
+        self.edge = nn.Linear(dim, edge_dim, bias=False)
+
+    def forward(self, h: Tensor, e: Tensor, data) -> tuple[Tensor, Tensor]:
+        return self.node(h) * (~data.input_mask).unsqueeze(-1).to(h.dtype), self.edge(e)
 
 
 class EquivariantHead(nn.Module):

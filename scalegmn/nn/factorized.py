@@ -1,4 +1,9 @@
-"""One ScaleGMN message-passing layer: edge update (gates), messages, node update."""
+"""The factorized (fast) ScaleGMN layer of ``scalegmn-fast``: edge gates, messages, node update.
+
+Edge states are never materialised: ``e_ij = Σ_k w_ijk D_k ⊙ α_i ⊙ β_j`` with invariant node gates, so
+messages are ``K`` sparse products (:mod:`~scalegmn.nn.edges`). Faster than the per-edge layer
+(:mod:`~scalegmn.nn.per_edge`) but edges never pass through a nonlinearity of their own.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +64,7 @@ class NodeUpdate(nn.Module):
         return h + self.eq(torch.cat([h] + messages, dim=-1), mode)
 
 
-class GMNLayer(nn.Module):
+class FactorizedLayer(nn.Module):
     """Edge update, forward (and backward) messages, node update; ``(N, d) -> (N, d)``."""
 
     def __init__(self, dim: int, edge_dim: int, directions: int, inv_layers: int) -> None:

@@ -1,0 +1,21 @@
+"""Vector norms that cannot overflow: scale by the largest entry before squaring when needed."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def safe_norm(x: Tensor) -> Tensor:
+    """``(..., 1)`` Euclidean norm of ``x`` ``(..., d)`` along the last axis, finite for any finite ``x``.
+
+    The plain norm is used where it is finite; if any row overflows (weights of ``1e30`` in float32
+    square to infinity), every norm is recomputed as ``m ‖x / m‖`` with ``m = max |x_k|``, whose squares
+    are at most ``d``. Zero rows give zero (``m`` is clamped away from zero before dividing).
+    """
+    norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+    if bool(torch.isfinite(norm).all()) or not bool(torch.isfinite(x).all()):
+        return norm
+    m = x.detach().abs().amax(dim=-1, keepdim=True)
+    scale = torch.where(m > 0, m, torch.ones_like(m))
+    return scale * torch.linalg.vector_norm(x / scale, dim=-1, keepdim=True)
