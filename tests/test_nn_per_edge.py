@@ -119,7 +119,7 @@ def test_edge_graph_orders_edges_into_contiguous_runs_and_restores_them():
 def test_per_edge_message_scales_like_the_receiver_before_aggregation():
     data, mode, q, graph = _graph(torch.Generator().manual_seed(5))
     h, e = torch.randn(data.num_nodes, D), torch.randn(graph.src.numel(), D)
-    msg = ScaleMessage(D, D, 2, 1)
+    msg = ScaleMessage(D, D, 2, 1, True)
     for backward in (False, True):
         senders, receivers, rows = graph.direction(backward)
         s = _edge_scale(q, graph)
@@ -133,7 +133,7 @@ def test_per_edge_message_gate_depends_on_each_edge_not_only_its_endpoints():
     data, mode, _, graph = _graph(torch.Generator().manual_seed(6), acts=("relu", "relu"))
     h = torch.randn(data.num_nodes, D)
     e = torch.randn(graph.src.numel(), D)
-    msg = ScaleMessage(D, D, 1, 1)
+    msg = ScaleMessage(D, D, 1, 1, True)
     senders, receivers, rows = graph.direction(False)
     base = msg(h, e, senders, receivers, rows)
     e2 = e.clone()
@@ -146,17 +146,18 @@ def test_per_edge_message_gate_depends_on_each_edge_not_only_its_endpoints():
 def test_edge_update_scales_like_the_edge():
     data, mode, q, graph = _graph(torch.Generator().manual_seed(7))
     h, e = torch.randn(data.num_nodes, D), torch.randn(graph.src.numel(), D)
-    up = ScaleEdgeUpdate(D, D, 1)
+    up = ScaleEdgeUpdate(D, D, 1, 1, True)
     s = _edge_scale(q, graph)
     assert _rel(s * up(h, e, graph), up(q * h, s * e, graph)) < 1e-12
 
 
 @pytest.mark.parametrize("directions", [1, 2])
 @pytest.mark.parametrize("residual", [False, True])
-def test_per_edge_layer_is_equivariant_for_nodes_and_edges(directions, residual):
+@pytest.mark.parametrize("gate_layers", [0, 1])
+def test_per_edge_layer_is_equivariant_for_nodes_and_edges(directions, residual, gate_layers):
     data, mode, q, graph = _graph(torch.Generator().manual_seed(8))
     h, e = torch.randn(data.num_nodes, D), torch.randn(graph.src.numel(), D)
-    layer = PerEdgeLayer(D, D, directions, True, 1, 1, True, residual, lambda v: stable_reciprocal(v, 1e-16))
+    layer = PerEdgeLayer(D, D, directions, True, 1, 1, gate_layers, True, residual, lambda v: stable_reciprocal(v, 1e-16))
     s = _edge_scale(q, graph)
     h1, e1 = layer(h, e, graph)
     h2, e2 = layer(q * h, s * e, graph)
@@ -167,7 +168,7 @@ def test_gmn_layer_is_permutation_equivariant_and_sees_raw_magnitudes():
     data, _, q, _ = _graph(torch.Generator().manual_seed(9))
     mode = node_modes(data, "permutation")
     graph = EdgeGraph.build(data.edge_index, mode, data.num_nodes)
-    layer = PerEdgeLayer(D, 1, 1, False, 1, 1, True, False, lambda v: v)
+    layer = PerEdgeLayer(D, 1, 1, False, 1, 1, 1, True, False, lambda v: v)
     h, e = torch.randn(data.num_nodes, D), torch.randn(graph.src.numel(), 1)
     h1, e1 = layer(h, e, graph)
     perm = torch.randperm(data.num_nodes)

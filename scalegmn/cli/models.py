@@ -74,8 +74,9 @@ def check_symmetry_cmd(
 
 @app.command("bench-train")
 def bench_train_cmd(
-    model: str = typer.Option("scalegmn", help="Registered model name or import path."),
-    arch: list[str] = typer.Option(["small-cnn-zoo", "digits-cnn"], help="Architecture(s) to benchmark."),
+    model: str = typer.Option("scalegmn,scalegmn-fast,scalegmn-b,scalegmn-b-fast",
+                              help="Comma-separated registered model names or import paths, run interleaved."),
+    arch: list[str] = typer.Option(["small-cnn-zoo"], help="Architecture(s) to benchmark: small-cnn-zoo, digits-cnn."),
     batch_size: int = typer.Option(64, help="Graphs per batch."),
     steps: int = typer.Option(10, help="Timed training steps per repeat."),
     warmup: int = typer.Option(2, help="Untimed warm-up steps."),
@@ -85,34 +86,39 @@ def bench_train_cmd(
     config: list[str] = typer.Option([], "--config", "-c", help="Model config key=value (repeatable)."),
     out: Path | None = typer.Option(None, help="Write the results as JSON here."),
 ) -> None:
-    """Training throughput (graphs/s, forward + backward + AdamW step) on random ReLU CNN graphs."""
-    from scalegmn.nn.benchmark import benchmark_training
+    """Training throughput (graphs/s, forward + backward + AdamW step) on random ReLU CNN graphs; a model
+    and its ``-fast`` (factorized) variant are printed side by side with their speed ratio."""
+    from scalegmn.nn.benchmark import benchmark_training, speed_ratios
 
     start = time.perf_counter()
+    names = [m.strip() for m in model.split(",") if m.strip()]
     results = []
     with Progress(console=console, transient=True) as progress:
         for name in arch:
-            task = progress.add_task(f"{model} on {name}", total=repeats)
+            task = progress.add_task(f"{', '.join(names)} on {name}", total=repeats * len(names))
             try:
-                res = benchmark_training(
-                    model, name, batch_size=batch_size, steps=steps, warmup=warmup, repeats=repeats,
-                    threads=threads, seed=seed, progress=lambda r, v, t=task: progress.advance(t),
+                results += benchmark_training(
+                    names, name, batch_size=batch_size, steps=steps, warmup=warmup, repeats=repeats,
+                    threads=threads, seed=seed, progress=lambda m, r, v, t=task: progress.advance(t),
                     **_parse_config(config))
             except ValueError as err:
                 raise typer.BadParameter(str(err)) from None
-            results.append(res)
-    table = Table("model", "architecture", "graphs/s (runs)", "best", "median",
+    table = Table("model", "architecture", "params", "graphs/s (runs)", "best", "median", "vs -fast",
                   title=f"training throughput: batch {batch_size}, {threads} thread(s), float32")
-    for r in results:
-        table.add_row(r.model, f"{r.architecture} ({r.nodes_per_graph} nodes, {r.edges_per_graph} edges)",
-                      " ".join(f"{v:.1f}" for v in r.graphs_per_s), f"{r.best:.1f}", f"{r.median:.1f}")
+    for name in arch:
+        rows = [r for r in results if r.architecture == name]
+        ratios = speed_ratios(rows)
+        for r in rows:
+            table.add_row(r.model, f"{r.architecture} ({r.nodes_per_graph} nodes, {r.edges_per_graph} edges)",
+                          f"{r.num_params:,}", " ".join(f"{v:.1f}" for v in r.graphs_per_s), f"{r.best:.1f}",
+                          f"{r.median:.1f}", f"{ratios[r.model]:.2f}x" if r.model in ratios else "")
     console.print(table)
     if out is not None:
         write_json(out, [dict(vars(r), best=r.best, median=r.median) for r in results])
     total = sum(r.batch_size * steps * repeats for r in results)
-    console.print(f"bench-train: {len(results)} architecture(s), {total} graphs trained in "
+    console.print(f"bench-train: {len(results)} model x architecture runs, {total} graphs trained in "
                   f"{time.perf_counter() - start:.1f} s, peak RSS {max(r.peak_rss_mb for r in results):.0f} MB; "
-                  "best " + ", ".join(f"{r.architecture} {r.best:.1f} graphs/s" for r in results))
+                  "best " + ", ".join(f"{r.model}@{r.architecture} {r.best:.1f} graphs/s" for r in results))
     if threads > 1 and "OMP_WAIT_POLICY" not in os.environ:
         console.print("hint: if other processes share these cores, spinning OpenMP threads can cut throughput "
                       "several-fold; compare with OMP_WAIT_POLICY=PASSIVE (set before starting) or --threads 1")

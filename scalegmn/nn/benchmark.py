@@ -43,7 +43,7 @@ class TrainBenchmark:
 
 
 def benchmark_training(
-    model: str = "scalegmn",
+    models: str | list[str] = "scalegmn",
     architecture: str = "small-cnn-zoo",
     *,
     batch_size: int = 64,
@@ -52,33 +52,26 @@ def benchmark_training(
     repeats: int = 3,
     threads: int = 2,
     seed: int = 0,
-    progress: Callable[[int, float], None] | None = None,
+    progress: Callable[[str, int, float], None] | None = None,
     **config,
-) -> TrainBenchmark:
-    """Train ``model`` (a registry name) on one fixed batch of random ReLU CNNs of ``architecture``
+) -> list[TrainBenchmark]:
+    """Train each of ``models`` (registry names) on one fixed batch of random ReLU CNNs of ``architecture``
     (MSE to random targets, AdamW lr 1e-3, weight decay 0.01, grad-clip 10, float32, CPU), with
-    ``threads`` torch threads (restored afterwards)."""
+    ``threads`` torch threads (restored afterwards). Repeats are interleaved across models, so that a
+    change of load on the machine affects every model alike; one result per model, in order."""
     if architecture not in BENCH_ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(BENCH_ARCHITECTURES)}")
+    names = [models] if isinstance(models, str) else list(models)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _run(model, architecture, batch_size, steps, warmup, repeats, threads, seed, progress, config)
+        return _run(names, architecture, batch_size, steps, warmup, repeats, threads, seed, progress, config)
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _run(model, architecture, batch_size, steps, warmup, repeats, threads, seed, progress, config) -> TrainBenchmark:
-    from scalegmn.registry import build_model
-
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    graphs = [to_graph(random_cnn(BENCH_ARCHITECTURES[architecture], 10, generator=gen, dtype=torch.float32))
-              for _ in range(batch_size)]
-    batch = collate(graphs)
-    net = build_model(model, graphs[0], 1, **config)
+def _training_step(net: torch.nn.Module, batch, target: torch.Tensor) -> Callable[[], None]:
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.01)
-    target = torch.randn(batch_size, 1, generator=gen)
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
@@ -91,16 +84,43 @@ def _run(model, architecture, batch_size, steps, warmup, repeats, threads, seed,
         torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
         opt.step()
 
-    for _ in range(warmup):
-        step()
-    result = TrainBenchmark(model, architecture, batch_size, threads, sum(p.numel() for p in net.parameters()),
-                            graphs[0].num_nodes, int(graphs[0].edge_attr.shape[0]))
-    for r in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
+    return step
+
+
+def _run(names, architecture, batch_size, steps, warmup, repeats, threads, seed, progress, config) -> list[TrainBenchmark]:
+    from scalegmn.registry import build_model
+
+    gen = torch.Generator().manual_seed(seed)
+    graphs = [to_graph(random_cnn(BENCH_ARCHITECTURES[architecture], 10, generator=gen, dtype=torch.float32))
+              for _ in range(batch_size)]
+    batch = collate(graphs)
+    target = torch.randn(batch_size, 1, generator=gen)
+    results, steppers = [], []
+    for name in names:
+        torch.manual_seed(seed)
+        net = build_model(name, graphs[0], 1, **config)
+        step = _training_step(net, batch, target)
+        for _ in range(warmup):
             step()
-        result.graphs_per_s.append(batch_size * steps / (time.perf_counter() - start))
-        if progress is not None:
-            progress(r, result.graphs_per_s[-1])
-    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+        steppers.append(step)
+        results.append(TrainBenchmark(name, architecture, batch_size, threads, sum(p.numel() for p in net.parameters()),
+                                      graphs[0].num_nodes, int(graphs[0].edge_attr.shape[0])))
+    for r in range(repeats):
+        for result, step in zip(results, steppers):
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            result.graphs_per_s.append(batch_size * steps / (time.perf_counter() - start))
+            if progress is not None:
+                progress(result.model, r, result.graphs_per_s[-1])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for result in results:
+        result.peak_rss_mb = peak
+    return results
+
+
+def speed_ratios(results: list[TrainBenchmark]) -> dict[str, float]:
+    """Best graphs/s of every model ``X`` over that of ``X-fast`` when both are in ``results``
+    (the per-edge layer's cost relative to the factorized one)."""
+    best = {r.model: r.best for r in results}
+    return {name: value / best[f"{name}-fast"] for name, value in best.items() if f"{name}-fast" in best}

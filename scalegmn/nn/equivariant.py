@@ -14,11 +14,12 @@ class ScaleEq(nn.Module):
     canonicalized afterwards (``W (x s) = (W x) s`` for the per-row factor ``s``).
     """
 
-    def __init__(self, in_dim: int, out_dim: int, hidden: int, inv_layers: int = 1, eps: float = 1e-12) -> None:
+    def __init__(self, in_dim: int, out_dim: int, hidden: int, inv_layers: int = 1, eps: float = 1e-12,
+                 layer_norm: bool = False) -> None:
         super().__init__()
         self.out_dim = out_dim
         self.proj = nn.Linear(in_dim, out_dim + hidden, bias=False)
-        self.inv = InvariantHead(in_dim, hidden, out_dim, inv_layers)
+        self.inv = InvariantHead(in_dim, hidden, out_dim, inv_layers, layer_norm)
         self.eps = eps
 
     def forward(self, x: Tensor, mode: Tensor) -> Tensor:

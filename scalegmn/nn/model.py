@@ -30,7 +30,12 @@ class ScaleGMNConfig:
         equivariant messages; :mod:`~scalegmn.nn.per_edge`) or ``factorized`` (the fast variant of
         ``*-fast`` models: edge states kept as gated weights; :mod:`~scalegmn.nn.factorized`).
     msg_layers: ScaleEq layers per per-edge message.
+    inv_layers: MLP layers after the canonicalized first layer of node-level invariants (ScaleInv).
+    gate_layers: the same for the per-edge gates of the per-edge layer (its messages' ScaleEq gates and
+        the edge update's ``φ``); ``0`` makes each gate one canonicalized SiLU layer.
     residual: per-edge layers add their input states to the updates.
+    layer_norm: LayerNorm before every SiLU of the per-edge layers' MLPs and gates and of the readout
+        (as the official code's MLPs; inside gates it only sees invariant features).
     readout: ``deepsets`` or ``output`` (invariant models).
     max_layers: the deepest input network (weight layers) the model accepts; default ``max(8, example's)``.
     recip_eps: ``ε`` of the stable reciprocal ``w / max(‖w‖², ε)`` (exact for
@@ -44,7 +49,9 @@ class ScaleGMNConfig:
     equivariant: bool = False
     edges: str = "per-edge"
     msg_layers: int = 1
+    gate_layers: int = 1
     residual: bool = False
+    layer_norm: bool = True
     readout: str = "deepsets"
     inv_layers: int = 1
     readout_layers: int = 2
@@ -89,8 +96,8 @@ class ScaleGMN(nn.Module):
             scaled = cfg.symmetry != "permutation"
             self.layers = nn.ModuleList(
                 PerEdgeLayer(d, self.edge_dim if i == 0 else d, directions, scaled, cfg.msg_layers, cfg.inv_layers,
-                             update_edges=cfg.equivariant or i < cfg.layers - 1, residual=cfg.residual,
-                             reciprocal=self.reciprocal)
+                             cfg.gate_layers, update_edges=cfg.equivariant or i < cfg.layers - 1, residual=cfg.residual,
+                             reciprocal=self.reciprocal, layer_norm=cfg.layer_norm)
                 for i in range(cfg.layers)
             )
         else:
@@ -103,7 +110,7 @@ class ScaleGMN(nn.Module):
             self.head = EquivariantHead(d, self.edge_dim, cfg.inv_layers, self.reciprocal)
         else:
             self.head = InvariantReadout(cfg.readout, d, self.n_in, self.n_out, out_dim, cfg.readout_layers,
-                                         cfg.inv_layers)
+                                         cfg.inv_layers, cfg.layer_norm and self.per_edge)
 
     def _edge_attr(self, data) -> Tensor:
         attr = data.edge_attr.to(self.embed.mult.dtype)

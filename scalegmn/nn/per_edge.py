@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from scalegmn.nn.invariant import ScaleInv
+from scalegmn.nn.invariant import ScaleInv, mlp
 from scalegmn.nn.modes import PLAIN
+from scalegmn.nn.norms import SafeLayerNorm
 from scalegmn.nn.rows import RowNet, RowSplit
 
 
@@ -70,35 +71,41 @@ class EdgeGraph:
 
 
 class PairMLP(nn.Module):
-    """``MLP([h_i ‖ h_j (‖ e_ij)])`` per edge ``j -> i``: ``(E, out_dim)``, two linear layers.
+    """``MLP([h_i ‖ h_j (‖ e_ij)])`` per edge ``j -> i``: ``(E, out_dim)``; a first layer, (LayerNorm,) SiLU,
+    then ``layers`` more linear layers (``layers=0``: the SiLU output itself, ``hidden == out_dim``).
 
     The first layer is split as ``A h_i + B h_j + C e_ij``: ``A h`` and ``B h`` are computed per node and
-    gathered, so only ``C e`` and the second layer cost ``E x d`` products.
+    gathered, so only ``C e`` and the later layers cost ``E x d`` products.
     """
 
-    def __init__(self, node_dim: int, edge_dim: int, hidden: int, out_dim: int) -> None:
+    def __init__(self, node_dim: int, edge_dim: int, hidden: int, out_dim: int, layers: int = 1,
+                 layer_norm: bool = False) -> None:
         super().__init__()
+        if layers == 0 and hidden != out_dim:
+            raise ValueError(f"a one-layer PairMLP needs hidden == out_dim, got {hidden}, {out_dim}")
         self.hidden = hidden
         self.nodes = nn.Linear(node_dim, 2 * hidden)
         self.edge = nn.Linear(edge_dim, hidden, bias=False) if edge_dim else None
-        self.out = nn.Linear(hidden, out_dim)
+        self.norm = SafeLayerNorm(hidden) if layer_norm else nn.Identity()
+        self.out = mlp(hidden, hidden, out_dim, layers, layer_norm) if layers else nn.Identity()
 
     def forward(self, h: Tensor, e: Tensor | None, receivers: Tensor, senders: Tensor) -> Tensor:
         a, b = self.nodes(h).split(self.hidden, dim=-1)
         z = a.index_select(0, receivers) + b.index_select(0, senders)
         if self.edge is not None:
             z = z + self.edge(e)
-        return self.out(nn.functional.silu(z))
+        return self.out(nn.functional.silu(self.norm(z)))
 
 
 class ScaleMessage(nn.Module):
-    """``m_ij = RowNet((Γ_e e_ij) ⊙ (Γ_h h_j))`` ``(E, d)``: scales like the receiver."""
+    """``m_ij = RowNet((Γ_e e_ij) ⊙ (Γ_h h_j))`` ``(E, d)``: scales like the receiver; ``layers`` ScaleEq
+    layers whose gates have ``gate_layers`` linear layers after the canonicalized first one."""
 
-    def __init__(self, dim: int, edge_dim: int, layers: int, inv_layers: int) -> None:
+    def __init__(self, dim: int, edge_dim: int, layers: int, gate_layers: int, layer_norm: bool) -> None:
         super().__init__()
         self.gamma_e = nn.Linear(edge_dim, dim, bias=False)
         self.gamma_h = nn.Linear(dim, dim, bias=False)
-        self.net = RowNet(dim, dim, dim, layers, inv_layers, scaled=True)
+        self.net = RowNet(dim, dim, dim, layers, gate_layers, scaled=True, layer_norm=layer_norm)
 
     def forward(self, h: Tensor, e: Tensor, senders: Tensor, receivers: Tensor, rows: RowSplit) -> Tensor:
         return self.net(self.gamma_e(e) * self.gamma_h(h).index_select(0, senders), rows)
@@ -107,22 +114,23 @@ class ScaleMessage(nn.Module):
 class PlainMessage(nn.Module):
     """GMN's message ``m_ij = MLP([h_i ‖ h_j ‖ e_ij])`` ``(E, d)``."""
 
-    def __init__(self, dim: int, edge_dim: int) -> None:
+    def __init__(self, dim: int, edge_dim: int, layer_norm: bool) -> None:
         super().__init__()
-        self.mlp = PairMLP(dim, edge_dim, dim, dim)
+        self.mlp = PairMLP(dim, edge_dim, dim, dim, layer_norm=layer_norm)
 
     def forward(self, h: Tensor, e: Tensor, senders: Tensor, receivers: Tensor, rows: RowSplit) -> Tensor:
         return self.mlp(h, e, receivers, senders)
 
 
 class ScaleEdgeUpdate(nn.Module):
-    """``e_ij <- (Γ e_ij) ⊙ φ([ScaleInv(h_i) ‖ ScaleInv(h_j)])`` ``(E, d)``: scales like ``e_ij``."""
+    """``e_ij <- (Γ e_ij) ⊙ φ([ScaleInv(h_i) ‖ ScaleInv(h_j)])`` ``(E, d)``: scales like ``e_ij``; ``φ`` has
+    ``gate_layers`` linear layers after its first."""
 
-    def __init__(self, dim: int, edge_dim: int, inv_layers: int) -> None:
+    def __init__(self, dim: int, edge_dim: int, inv_layers: int, gate_layers: int, layer_norm: bool) -> None:
         super().__init__()
         self.gamma = nn.Linear(edge_dim, dim, bias=False)
-        self.inv = ScaleInv(dim, dim, dim, inv_layers)
-        self.phi = PairMLP(dim, 0, dim, dim)
+        self.inv = ScaleInv(dim, dim, dim, inv_layers, layer_norm=layer_norm)
+        self.phi = PairMLP(dim, 0, dim, dim, gate_layers, layer_norm)
 
     def forward(self, h: Tensor, e: Tensor, graph: EdgeGraph) -> Tensor:
         s = self.inv(h, graph.nodes.mode)
@@ -132,9 +140,9 @@ class ScaleEdgeUpdate(nn.Module):
 class PlainEdgeUpdate(nn.Module):
     """GMN's edge update ``e_ij <- MLP([h_i ‖ h_j ‖ e_ij])`` ``(E, d)``."""
 
-    def __init__(self, dim: int, edge_dim: int) -> None:
+    def __init__(self, dim: int, edge_dim: int, layer_norm: bool) -> None:
         super().__init__()
-        self.mlp = PairMLP(dim, edge_dim, dim, dim)
+        self.mlp = PairMLP(dim, edge_dim, dim, dim, layer_norm=layer_norm)
 
     def forward(self, h: Tensor, e: Tensor, graph: EdgeGraph) -> Tensor:
         return self.mlp(h, e, graph.dst, graph.src)
@@ -145,24 +153,27 @@ class PerEdgeLayer(nn.Module):
     update, then (if ``update_edges``) the edge update from the new node states.
 
     ``residual`` adds the input states to the updates (equivariant: both scale alike); the edge residual
-    needs ``d_e == d`` (not layer 0).
+    needs ``d_e == d`` (not layer 0). ``inv_layers``: MLP depth of the per-node invariants;
+    ``gate_layers``: of the per-edge gates (messages and edge update). ``layer_norm``: LayerNorm before
+    every SiLU of the layer's MLPs and gates.
     """
 
     def __init__(self, dim: int, edge_dim: int, directions: int, scaled: bool, msg_layers: int,
-                 inv_layers: int, update_edges: bool, residual: bool,
-                 reciprocal: Callable[[Tensor], Tensor]) -> None:
+                 inv_layers: int, gate_layers: int, update_edges: bool, residual: bool,
+                 reciprocal: Callable[[Tensor], Tensor], layer_norm: bool = True) -> None:
         super().__init__()
         self.residual = residual
         self.edge_residual = residual and edge_dim == dim
         self.reciprocal = reciprocal
         if scaled:
-            self.messages = nn.ModuleList(ScaleMessage(dim, edge_dim, msg_layers, inv_layers)
+            self.messages = nn.ModuleList(ScaleMessage(dim, edge_dim, msg_layers, gate_layers, layer_norm)
                                           for _ in range(directions))
-            self.edge_update = ScaleEdgeUpdate(dim, edge_dim, inv_layers) if update_edges else None
+            self.edge_update = (ScaleEdgeUpdate(dim, edge_dim, inv_layers, gate_layers, layer_norm)
+                                if update_edges else None)
         else:
-            self.messages = nn.ModuleList(PlainMessage(dim, edge_dim) for _ in range(directions))
-            self.edge_update = PlainEdgeUpdate(dim, edge_dim) if update_edges else None
-        self.update = RowNet((1 + directions) * dim, dim, dim, 1, inv_layers, scaled)
+            self.messages = nn.ModuleList(PlainMessage(dim, edge_dim, layer_norm) for _ in range(directions))
+            self.edge_update = PlainEdgeUpdate(dim, edge_dim, layer_norm) if update_edges else None
+        self.update = RowNet((1 + directions) * dim, dim, dim, 1, inv_layers, scaled, layer_norm)
 
     def message(self, h: Tensor, e: Tensor, graph: EdgeGraph, backward: bool) -> tuple[Tensor, Tensor]:
         """``(m (E, d), receivers (E,))`` of one direction; backward messages use ``r(e)``."""

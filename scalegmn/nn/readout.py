@@ -34,14 +34,14 @@ class InvariantReadout(nn.Module):
     """
 
     def __init__(self, kind: str, dim: int, n_in: int, n_out: int, out_dim: int, layers: int,
-                 inv_layers: int) -> None:
+                 inv_layers: int, layer_norm: bool = False) -> None:
         super().__init__()
         if kind not in ("output", "deepsets"):
             raise ValueError(f"unknown readout {kind!r}; expected 'output' or 'deepsets'")
         self.kind, self.n_in, self.n_out = kind, n_in, n_out
-        self.phi = ScaleInv(dim, dim, dim, inv_layers) if kind == "deepsets" else None
+        self.phi = ScaleInv(dim, dim, dim, inv_layers, layer_norm=layer_norm) if kind == "deepsets" else None
         in_dim = 2 * n_out * dim if kind == "output" else (n_in + n_out + 1) * dim
-        self.mlp = mlp(in_dim, dim, out_dim, layers)
+        self.mlp = mlp(in_dim, dim, out_dim, layers, layer_norm)
 
     def forward(self, h: Tensor, mode: Tensor, data, pos: Tensor) -> Tensor:
         feats = [io_states(h, data, self.n_out)]

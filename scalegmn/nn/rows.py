@@ -49,13 +49,16 @@ class RowSplit:
 
 class RowNet(nn.Module):
     """``(R, in_dim) -> (R, out_dim)``: ``layers`` stacked ScaleEq on scaled rows, an MLP of ``layers + 1``
-    linear layers on PLAIN rows. ``scaled=False`` (GMN) builds the MLP only."""
+    linear layers on PLAIN rows. ``scaled=False`` (GMN) builds the MLP only. ``layer_norm``: LayerNorm
+    before every SiLU (inside the ScaleEq gates too, where it only sees invariant features)."""
 
-    def __init__(self, in_dim: int, out_dim: int, hidden: int, layers: int, inv_layers: int, scaled: bool) -> None:
+    def __init__(self, in_dim: int, out_dim: int, hidden: int, layers: int, inv_layers: int, scaled: bool,
+                 layer_norm: bool = False) -> None:
         super().__init__()
-        self.eq = (nn.ModuleList(ScaleEq(in_dim if i == 0 else out_dim, out_dim, hidden, inv_layers)
+        self.eq = (nn.ModuleList(ScaleEq(in_dim if i == 0 else out_dim, out_dim, hidden, inv_layers,
+                                         layer_norm=layer_norm)
                                  for i in range(layers)) if scaled else None)
-        self.plain = mlp(in_dim, hidden, out_dim, layers + 1)
+        self.plain = mlp(in_dim, hidden, out_dim, layers + 1, layer_norm)
 
     def _rows(self, x: Tensor, mode: Tensor, plain: bool) -> Tensor:
         if plain:
