@@ -33,6 +33,7 @@ from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
 from scalegmn.io import atomic_path, write_json, write_text
+from scalegmn.runtime import retain_freed_memory
 from scalegmn.store import GraphDatasetBase, collate_graphs, open_dataset
 from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
 from scalegmn.tasks.metrics import is_better
@@ -512,6 +513,7 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
         task. Under ``torchrun`` every rank returns it and rank 0 writes the files.
     """
     cfg = config or TrainConfig()
+    retain_freed_memory()
     name = method or model_name(model)
     ctx = distributed_from_env()
     threads = torch.get_num_threads()

@@ -207,6 +207,21 @@ def test_float32_model_is_finite_on_a_network_with_weights_of_1e30(name):
         assert all(torch.isfinite(o).all() for o in outs)
 
 
+@pytest.mark.parametrize("name", GRAPH_MODELS)
+def test_float32_gradients_are_finite_on_denormal_weights(name):
+    """Trained zoos hold weights as small as 6e-44 (float32 denormals); canonicalizing them must not
+    give inf or NaN gradients."""
+    gen = torch.Generator().manual_seed(17)
+    net = random_cnn((1, 4, 6, 5), 3, "relu", generator=gen, dtype=torch.float32)
+    weights = [w.clone() for w in net.weights]
+    weights[1].view(-1)[:5] = 6e-44
+    weights[2].view(-1)[: weights[2].numel() // 2] = 1e-40
+    g = to_graph(net.replace_params(weights, [b * 1e-40 for b in net.biases]))
+    model = build_model(name, g, 2, hidden=16, layers=2)
+    model(collate([g, to_graph(net)])).square().sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
 def test_fast_and_faithful_variants_are_one_model_with_a_switch():
     g = to_graph(_nets("relu-cnn", torch.Generator().manual_seed(15))[0])
     for name, edges, bidirectional, symmetry in [("scalegmn", "per-edge", False, "auto"),

@@ -32,7 +32,8 @@ def _graphs(n: int, seed: int = 0):
 
 
 def test_registered_names():
-    assert set(MODEL_NAMES) == {"scalegmn", "scalegmn-b", "gmn", "statnn", "mlp", "nfn-np", "nfn-hnp"}
+    assert set(MODEL_NAMES) == {"scalegmn", "scalegmn-b", "gmn", "scalegmn-fast", "scalegmn-b-fast", "gmn-fast",
+                                "statnn", "mlp", "nfn-np", "nfn-hnp"}
 
 
 def test_models_can_be_named_by_import_path(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import torch
 
 from scalegmn.examples import random_cnn
 from scalegmn.graph import collate, to_graph
+from scalegmn.runtime import retain_freed_memory
 
 BENCH_ARCHITECTURES: dict[str, tuple[int, ...]] = {
     "small-cnn-zoo": (1, 16, 16, 16),
@@ -62,6 +63,7 @@ def benchmark_training(
     if architecture not in BENCH_ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; expected one of {', '.join(BENCH_ARCHITECTURES)}")
     names = [models] if isinstance(models, str) else list(models)
+    retain_freed_memory()
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

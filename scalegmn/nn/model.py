@@ -49,8 +49,8 @@ class ScaleGMNConfig:
     equivariant: bool = False
     edges: str = "per-edge"
     msg_layers: int = 1
-    gate_layers: int = 1
-    residual: bool = False
+    gate_layers: int = 0
+    residual: bool = True
     layer_norm: bool = True
     readout: str = "deepsets"
     inv_layers: int = 1

@@ -29,6 +29,6 @@ class SafeLayerNorm(nn.LayerNorm):
     LIMIT = 1e15
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.numel() and bool(x.detach().abs().amax() > self.LIMIT):
+        if x.numel() and bool(torch.stack(torch.aminmax(x.detach())).abs().max() > self.LIMIT):
             x = x / (x.detach().abs().amax(dim=-1, keepdim=True) / self.LIMIT).clamp_min(1.0)
         return super().forward(x)

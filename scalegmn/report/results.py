@@ -22,8 +22,8 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 }
 METRIC_LABELS: dict[str, str] = {"kendall_tau": "Kendall τ", "r2": "R²", "mse": "MSE", "accuracy": "accuracy",
                                  "psnr": "PSNR", "mae": "MAE", "identity_mse": "MSE of the unedited"}
-METHOD_ORDER: tuple[str, ...] = ("statnn", "mlp", "mlp-aug", "nfn-np", "nfn-hnp", "gmn", "gmn-aug",
-                                 "scalegmn", "scalegmn-b")
+METHOD_ORDER: tuple[str, ...] = ("statnn", "mlp", "nfn-np", "nfn-hnp", "gmn-fast", "gmn", "scalegmn-fast",
+                                 "scalegmn-b-fast", "scalegmn", "scalegmn-b")
 
 
 @dataclass(frozen=True)
