@@ -12,3 +12,15 @@ def seeded_single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def float64_single_thread():
+    """Float64 by default, seeded, single-threaded (symmetry checks of single blocks)."""
+    old, threads = torch.get_default_dtype(), torch.get_num_threads()
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    yield
+    torch.set_default_dtype(old)
+    torch.set_num_threads(threads)

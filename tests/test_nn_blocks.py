@@ -31,15 +31,7 @@ def _rel(a, b):
     return float(((a - b).norm() / a.norm()).detach())
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    old, threads = torch.get_default_dtype(), torch.get_num_threads()
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_default_dtype(old)
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("float64_single_thread")
 
 
 def test_scale_inv_is_invariant_to_each_rows_group():
