@@ -21,9 +21,11 @@ from scalegmn.nn import ScaleGMN
 BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "scalegmn": partial(ScaleGMN, symmetry="auto"),
     "scalegmn-b": partial(ScaleGMN, symmetry="auto", bidirectional=True),
+    # The factorized ScaleGMN-B keeps the reciprocal bound it was measured with (its reciprocals of raw
+    # denormal weights diverged to NaN with the per-edge models' smaller eps).
     "gmn": partial(ScaleGMN, symmetry="permutation"),
     "scalegmn-fast": partial(ScaleGMN, symmetry="auto", edges="factorized"),
-    "scalegmn-b-fast": partial(ScaleGMN, symmetry="auto", bidirectional=True, edges="factorized"),
+    "scalegmn-b-fast": partial(ScaleGMN, symmetry="auto", bidirectional=True, edges="factorized", recip_eps=1e-12),
     "gmn-fast": partial(ScaleGMN, symmetry="permutation", edges="factorized"),
     "statnn": StatNN,
     "mlp": FlatMLP,
