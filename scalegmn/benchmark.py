@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from scalegmn.io import atomic_path, write_json
+from scalegmn.io import atomic_file, write_json
 from scalegmn.tasks import get_task
 from scalegmn.train import TrainConfig, read_result, train
 
@@ -143,7 +143,7 @@ def write_results(results: list[dict[str, Any]], json_path: str | Path, csv_path
     write_json(json_path, results)
     frame = results_frame(results)
     if csv_path is not None:
-        with atomic_path(csv_path) as tmp:
+        with atomic_file(csv_path) as tmp:
             frame.to_csv(tmp, index=False)
     return frame
 

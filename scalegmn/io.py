@@ -1,53 +1,192 @@
-"""Atomic file output: write to a temporary file beside the target, then rename over it."""
+"""Safe file and directory output: write under a temporary name beside the target, then rename over it.
+
+A directory output is only ever replaced when it does not exist, is empty, or is a previous output of the
+same kind (recognised by the marker file :data:`OUTPUT_MARKER` every :func:`atomic_dir` writes), unless
+``overwrite`` is given; it may never equal, contain or lie inside one of the inputs. Temporaries are named
+``.<name>.<host>-<pid>.<random>.tmp``: one left behind by a killed process (same host, pid no longer
+alive) is removed by the next write of the same target.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import socket
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+OUTPUT_MARKER = ".scalegmn-output"
+LEGACY_TMP_AGE_S = 24 * 3600.0
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written without losing or corrupting other data."""
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "_").replace("-", "_") or "host"
+
+
+def _owner_tag() -> str:
+    return f"{_host()}-{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(path: Path, name: str) -> bool:
+    """Whether ``path`` (a sibling ``.<name>.*.tmp`` / ``.old``) is a temporary of a dead process of ours."""
+    middle = path.name[len(name) + 2 :].rsplit(".", 1)[0].split(".")
+    if len(middle) == 2:
+        host, sep, pid = middle[0].rpartition("-")
+        return bool(sep) and pid.isdigit() and host == _host() and not _pid_alive(int(pid))
+    if len(middle) != 1:
+        return False  # another target's temporary (a name with more dots)
+    try:  # a temporary of an older version (no owner in its name): stale once old
+        return time.time() - path.lstat().st_mtime > LEGACY_TMP_AGE_S
+    except FileNotFoundError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def clean_stale_temporaries(target: str | os.PathLike) -> list[Path]:
+    """Remove temporaries of ``target`` left by killed writers (see the module docstring); returns them."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    removed = []
+    for pattern in (f".{target.name}.*.tmp", f".{target.name}.*.old"):
+        for path in target.parent.glob(pattern):
+            if _is_stale(path, target.name):
+                _remove(path)
+                removed.append(path)
+    return removed
+
+
+def _temporary(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.{_owner_tag()}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    return tmp
+
+
+def _within(inner: Path, outer: Path) -> bool:
+    return inner == outer or outer in inner.parents
+
+
+def check_output_dir(path: str | os.PathLike, kind: str, *, overwrite: bool = False,
+                     inputs: Iterable[str | os.PathLike] = ()) -> None:
+    """``OutputError`` naming ``path`` unless directory ``path`` may be replaced by an output of ``kind``.
+
+    Refused: ``path`` equal to, inside or containing one of ``inputs`` (always); an existing file, or a
+    non-empty directory that is not a previous ``kind`` output (without ``overwrite``).
+    """
+    target = Path(path).resolve()
+    for source in inputs:
+        src = Path(source).resolve()
+        if _within(target, src) or _within(src, target):
+            relation = "is" if target == src else "is inside" if _within(target, src) else "contains"
+            raise OutputError(f"{path}: the output {relation} the input {source}; choose another output folder")
+    if overwrite or not os.path.lexists(target):
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise OutputError(f"{path}: exists and is not a folder; remove it or pass --overwrite to replace it")
+    entries = sorted(p.name for p in target.iterdir())
+    if not entries:
+        return
+    found = output_kind(target)
+    if found == kind:
+        return
+    what = f"a {found} output, not a {kind}" if found else "files that scalegmn did not write"
+    shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+    raise OutputError(f"{path}: folder exists and holds {what} ({shown}); nothing was written. "
+                      "Choose a new or empty folder, or pass --overwrite to replace it")
+
+
+def output_kind(path: str | os.PathLike) -> str | None:
+    """The kind recorded by :func:`atomic_dir` in directory ``path``, or ``None``."""
+    marker = Path(path) / OUTPUT_MARKER
+    try:
+        kind = json.loads(marker.read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None
+
 
 @contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` (file or directory).
+def atomic_dir(path: str | os.PathLike, kind: str, *, overwrite: bool = False,
+               inputs: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
+    """Yield a fresh temporary directory path (not yet created) beside ``path``; on success it replaces
+    ``path`` and is marked as a ``kind`` output. Checked first with :func:`check_output_dir`.
 
-    On error the temporary is removed and an existing ``path`` is left untouched.
+    On error the temporary is removed and ``path`` is left untouched.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
+    check_output_dir(target, kind, overwrite=overwrite, inputs=inputs)
+    tmp = _temporary(target)
     try:
         yield tmp
-        if target.is_dir() and not target.is_symlink():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
+        tmp.mkdir(exist_ok=True)
+        (tmp / OUTPUT_MARKER).write_text(json.dumps({"kind": kind}) + "\n")
+        if os.path.lexists(target):
+            old = tmp.with_suffix(".old")
             target.rename(old)
             tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
+            _remove(old)
         else:
-            os.replace(tmp, target)
+            tmp.rename(target)
     finally:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
+        if os.path.lexists(tmp):
+            _remove(tmp)
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary file path beside ``path``; on success it replaces file ``path``.
+
+    ``OutputError`` if ``path`` is an existing directory (a file never replaces a folder). On error the
+    temporary is removed and an existing ``path`` is left untouched.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"{path}: is a folder; a file cannot replace it")
+    tmp = _temporary(target)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if os.path.lexists(tmp):
+            _remove(tmp)
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` atomically."""
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as tmp:
         tmp.write_text(text)

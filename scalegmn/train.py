@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
-from scalegmn.io import atomic_path, write_json, write_text
+from scalegmn.io import atomic_file, write_json, write_text
 from scalegmn.runtime import retain_freed_memory
 from scalegmn.store import GraphDatasetBase, collate_graphs, open_dataset
 from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
@@ -400,7 +400,7 @@ class Trainer:
     # -- checkpoints
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         if self.ctx.is_main:
-            with atomic_path(self.out_dir / CHECKPOINT) as tmp:
+            with atomic_file(self.out_dir / CHECKPOINT) as tmp:
                 torch.save(state, tmp)
 
     def run(self, resume: bool, stop_after_epoch: int | None) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 """Publishing: the dry-run folder loads offline with `datasets` and matches the dataset; no token or
 offline gives a clear error and publishes nothing. Nothing here contacts the network."""
 
+import fnmatch
 from pathlib import Path
 
 import datasets
@@ -11,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scalegmn.cli import app
+from scalegmn.io import OUTPUT_MARKER
 from scalegmn.store import ShardConfig, open_dataset, write_dataset
 from scalegmn.store.publish import PublishError, export_hub_folder, publish
 from scalegmn.store.rows import COLUMNS, network_from_row
@@ -47,7 +49,7 @@ def test_dry_run_folder_loads_offline_and_matches(tmp_path):
     assert result.exit_code == 0, result.output
     assert "nothing was pushed" in result.output
     files = sorted(p.relative_to(tmp_path / "hub").as_posix() for p in (tmp_path / "hub").rglob("*") if p.is_file())
-    assert files == ["README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00003.parquet",
+    assert files == [OUTPUT_MARKER, "README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00003.parquet",
                      "data/train-00001-of-00003.parquet", "data/train-00002-of-00003.parquet",
                      "data/val-00000-of-00001.parquet"]
     loaded = datasets.load_dataset(str(tmp_path / "hub"), cache_dir=str(tmp_path / "cache"))
@@ -108,10 +110,11 @@ class FakeHub:
     def create_repo(self, repo_id, **kwargs):
         FakeHub.calls.append(("create_repo", repo_id, kwargs))
 
-    def upload_folder(self, folder_path, repo_id, **kwargs):
+    def upload_folder(self, folder_path, repo_id, ignore_patterns=(), **kwargs):
         if FakeHub.fail:
             raise ConnectionError("Hub unreachable")
-        files = sorted(p.relative_to(folder_path).as_posix() for p in Path(folder_path).rglob("*") if p.is_file())
+        files = sorted(p.relative_to(folder_path).as_posix() for p in Path(folder_path).rglob("*")
+                       if p.is_file() and not any(fnmatch.fnmatch(p.name, pat) for pat in ignore_patterns))
         FakeHub.calls.append(("upload_folder", repo_id, files))
         return type("Commit", (), {"commit_url": f"https://hub.test/{repo_id}/commit/1"})()
 
@@ -130,3 +133,33 @@ def test_push_uploads_the_exported_folder(tmp_path, monkeypatch):
     FakeHub.fail = True
     with pytest.raises(PublishError, match="publishing to me/x failed.*Hub unreachable.*no data was uploaded"):
         publish(tmp_path / "ds", repo_id="me/x", token="hf_dummy")
+
+
+def test_dry_run_into_a_folder_of_other_files_refuses_and_keeps_them(tmp_path):
+    make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(5)))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    result = CliRunner().invoke(app, ["publish", str(tmp_path / "ds"), "--repo-id", "me/x",
+                                      "--dry-run", str(tmp_path / "mine")])
+    assert result.exit_code == 1
+    assert "mine" in result.output and "--overwrite" in result.output
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["thesis.tex"]
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+def test_dry_run_replaces_its_own_earlier_folder(tmp_path):
+    make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(5)))
+    for _ in range(2):
+        export_hub_folder(tmp_path / "ds", tmp_path / "hub", repo_id="me/x")
+    assert (tmp_path / "hub" / "README.md").is_file()
+
+
+@pytest.mark.parametrize("where", [".", "sub"])
+def test_dry_run_at_or_inside_the_dataset_refuses_and_keeps_the_dataset(tmp_path, where):
+    ds = make_dataset(tmp_path / "ds", list(synthetic_inr_zoo(5)))
+    before = sorted(p.name for p in (tmp_path / "ds").iterdir())
+    result = CliRunner().invoke(app, ["publish", str(tmp_path / "ds"), "--repo-id", "me/x",
+                                      "--dry-run", str(tmp_path / "ds" / where), "--overwrite"])
+    assert result.exit_code == 1 and "the input" in result.output
+    assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == before
+    assert len(open_dataset(tmp_path / "ds", verify=True)) == len(ds)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from scalegmn.cli.main import app, console
+from scalegmn.cli.main import OVERWRITE, app, console
 from scalegmn.io import write_json
 
 
@@ -29,6 +29,7 @@ def augment(
     scale: bool = typer.Option(True, help="Scale hidden neurons (positive scalars or signs, by activation)."),
     canonicalize: bool = typer.Option(False, help="Phase-canonicalize sine networks (originals and copies)."),
     part_size: int = typer.Option(1024, help="Networks per part file."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Write a zoo with K random function-preserving symmetry copies of every (training) network."""
     from scalegmn.store.augment import AugmentConfig
@@ -36,7 +37,7 @@ def augment(
 
     try:
         config = AugmentConfig(copies, seed, max_log_scale, permute, scale, canonicalize)
-        summary = augment_zoo(zoo, out, config, part_size=part_size)
+        summary = augment_zoo(zoo, out, config, part_size=part_size, overwrite=overwrite)
     except ValueError as err:
         _fail(str(err))
     console.print(f"augment: {summary.read} networks + {summary.details['copies']} copies -> {out} "
@@ -54,6 +55,7 @@ def shard(
     seed: int = typer.Option(0, help="Seed of the split permutation."),
     rows_per_shard: int = typer.Option(4096, help="Rows per Arrow shard file."),
     batch_rows: int = typer.Option(256, help="Rows per Arrow record batch (the write buffer)."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Write a zoo as a graph dataset: Arrow shards, stored splits and metadata (streaming)."""
     from scalegmn.store.shards import ShardConfig
@@ -61,7 +63,8 @@ def shard(
     from scalegmn.store.stages import shard_zoo
 
     try:
-        summary = shard_zoo(zoo, out, SplitConfig(train, val, test, seed), ShardConfig(rows_per_shard, batch_rows))
+        summary = shard_zoo(zoo, out, SplitConfig(train, val, test, seed), ShardConfig(rows_per_shard, batch_rows),
+                            overwrite=overwrite)
     except ValueError as err:
         _fail(str(err))
     sizes = summary.details["split_sizes"]
@@ -83,6 +86,7 @@ def publish(
                                                   "nfn-cifar-inr or digits (default: guessed from the zoo name)."),
     private: bool = typer.Option(False, help="Create the repository as private."),
     rows_per_file: int = typer.Option(50_000, help="Rows per Parquet file."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Publish a graph dataset to the Hugging Face Hub as Parquet with a dataset card."""
     from scalegmn.store.publish import PublishError, export_hub_folder
@@ -92,7 +96,7 @@ def publish(
     try:
         if dry_run is not None:
             export = export_hub_folder(dataset, dry_run, repo_id=repo_id, license=license, source=source,
-                                       rows_per_file=rows_per_file)
+                                       rows_per_file=rows_per_file, overwrite=overwrite)
             files = sum(len(f) for f in export.files.values())
             console.print(f"publish (dry run): {files} Parquet files and README.md for {repo_id} written to {dry_run} "
                           f"in {time.perf_counter() - start:.1f} s; nothing was pushed", soft_wrap=True)

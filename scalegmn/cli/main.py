@@ -15,6 +15,8 @@ from scalegmn.io import write_json
 app = typer.Typer(help="ScaleGMN benchmark suite: model zoos, graph datasets, metanetworks, reports.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace the output folder even when it holds files that are "
+                         "not an earlier output of this command (they are deleted).")
 
 
 @app.callback()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from scalegmn.cli.main import app, console
+from scalegmn.cli.main import OVERWRITE, app, console
 
 
 @app.command("report")
@@ -22,6 +22,7 @@ def report(
                                         "JSON {stage: seconds}."),
     bins: int = typer.Option(20, min=1, help="Histogram bins of the zoo plots."),
     edit_examples: int = typer.Option(4, min=1, help="Edited INRs shown per method."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Write the comparative report (tables, plots, report.md, self-contained report.html, summary.json)."""
     from scalegmn.report.build import ReportInputs, build_report
@@ -29,7 +30,7 @@ def report(
     inputs = ReportInputs(results=results, runs=runs, zoos=list(zoo), symmetry=symmetry, selfcheck=selfcheck,
                           params=params, timings=timings, histogram_bins=bins, edit_examples=edit_examples)
     try:
-        written = build_report(inputs, out)
+        written = build_report(inputs, out, overwrite=overwrite)
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from scalegmn.cli.main import app, console
+from scalegmn.cli.main import OVERWRITE, app, console
 
 zoo_app = typer.Typer(help="Model zoos: generate, download, export, inspect, merge.", no_args_is_help=True)
 generate_app = typer.Typer(help="Generate an offline zoo from scikit-learn's 8x8 digits.", no_args_is_help=True)
@@ -45,6 +45,7 @@ def generate_cnn(
     count: int | None = typer.Option(None, help="Members to generate (default: to the end)."),
     workers: int = WORKERS,
     progress: bool = PROGRESS,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Train the digits-cnn zoo (many members at once) and print members/s and the accuracy spread."""
     from scalegmn.zoo.cnn_zoo import CnnZooConfig
@@ -53,7 +54,8 @@ def generate_cnn(
     try:
         config = CnnZooConfig(size=size, seed=seed, epochs=epochs, batch_size=batch_size, widths=_csv(widths, int),
                               activations=_csv(activations, str), block_size=block_size)
-        info = write_cnn_zoo(config, out, start=start, count=count, workers=workers, progress=progress)
+        info = write_cnn_zoo(config, out, start=start, count=count, workers=workers, progress=progress,
+                             overwrite=overwrite)
     except ValueError as err:
         _fail(err)
     console.print(info["summary"] + f" -> {out}")
@@ -72,6 +74,7 @@ def generate_inr(
     count: int | None = typer.Option(None, help="Digits to fit (default: all 1797 from --start)."),
     workers: int = WORKERS,
     progress: bool = PROGRESS,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Fit one SIREN per digit image (batched) and print INRs/s and the PSNR."""
     from scalegmn.zoo.generate import write_inr_zoo
@@ -79,7 +82,8 @@ def generate_inr(
 
     try:
         config = InrZooConfig(size=size, seed=seed, steps=steps, learning_rate=learning_rate, hidden=_csv(hidden, int), w0=w0)
-        info = write_inr_zoo(config, out, start=start, count=count, workers=workers, progress=progress)
+        info = write_inr_zoo(config, out, start=start, count=count, workers=workers, progress=progress,
+                             overwrite=overwrite)
     except ValueError as err:
         _fail(err)
     console.print(info["summary"] + f" -> {out}")
@@ -92,13 +96,15 @@ def download(
     from_file: Path | None = typer.Option(None, help="Use this archive (placed by hand) instead of downloading."),
     downloads: Path | None = typer.Option(None, help="Where downloaded archives go (default DEST/downloads)."),
     progress: bool = PROGRESS,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Download (resumable), verify and extract a public zoo."""
     from scalegmn.zoo.download import DownloadError, acquire_zoo, get_source
 
     try:
         source = get_source(name)
-        out = acquire_zoo(source, dest, from_file=from_file, downloads=downloads, progress=progress)
+        out = acquire_zoo(source, dest, from_file=from_file, downloads=downloads, progress=progress,
+                          overwrite=overwrite)
     except (ValueError, DownloadError) as err:
         _fail(err)
     record = json.loads((out / "SOURCE.json").read_text())
@@ -111,13 +117,16 @@ def export(
     src: Path = typer.Argument(..., help="A zoo directory of one CNN architecture (any supported format)."),
     out: Path = typer.Argument(..., help="Output directory in the Small CNN Zoo format."),
     dataset: str = typer.Option("digits", help="Written to config.dataset."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Export a CNN zoo as weights.npy + metrics.csv.gz + layout.csv (Small CNN Zoo format)."""
+    from scalegmn.io import check_output_dir
     from scalegmn.zoo import export_small_cnn_zoo, load_networks
 
     try:
+        check_output_dir(out, "small-cnn-zoo", overwrite=overwrite, inputs=[src])
         nets = list(load_networks(src))
-        export_small_cnn_zoo(nets, out, dataset=dataset)
+        export_small_cnn_zoo(nets, out, dataset=dataset, overwrite=overwrite, inputs=[src])
     except ValueError as err:
         _fail(err)
     console.print(f"exported {len(nets)} networks from {src} to {out} (Small CNN Zoo format)")
@@ -139,12 +148,13 @@ def info(path: Path = typer.Argument(..., help="A zoo directory (any supported f
 def merge(
     out: Path = typer.Argument(..., help="Output zoo directory."),
     pieces: list[Path] = typer.Argument(..., help="Zoo pieces (our format), in order."),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Merge zoo pieces generated separately (--start/--count) into one zoo."""
     from scalegmn.zoo import merge_zoos
 
     try:
-        total = merge_zoos(pieces, out)
+        total = merge_zoos(pieces, out, overwrite=overwrite)
     except ValueError as err:
         _fail(err)
     console.print(f"merged {len(pieces)} pieces into {out}: {total} networks")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from scalegmn.io import atomic_path, write_json, write_text
+from scalegmn.io import atomic_dir, check_output_dir, write_json, write_text
 from scalegmn.report.checks import load_check_rows, passed
 from scalegmn.report.document import Code, Document, Image, Section, Table, Text, markdown_table, render_html, \
     render_markdown
@@ -355,9 +355,9 @@ class _Builder:
         return Document("ScaleGMN benchmark report", intro, sections)
 
 
-def _write_directory(path: Path, files: dict[str, bytes]) -> None:
+def _write_directory(path: Path, files: dict[str, bytes], overwrite: bool) -> None:
     """Replace directory ``path`` atomically by one holding ``files`` (relative name → bytes)."""
-    with atomic_path(path) as tmp:
+    with atomic_dir(path, f"report-{path.name}", overwrite=overwrite) as tmp:
         tmp.mkdir()
         for name, content in files.items():
             target = tmp / name
@@ -365,18 +365,21 @@ def _write_directory(path: Path, files: dict[str, bytes]) -> None:
             target.write_bytes(content)
 
 
-def build_report(inputs: ReportInputs, out: str | Path) -> ReportOutputs:
+def build_report(inputs: ReportInputs, out: str | Path, overwrite: bool = False) -> ReportOutputs:
     """Read every input, then write ``report.md``, ``report.html``, ``summary.json``, ``tables/`` and
-    ``plots/`` under ``out`` (each replaced atomically; nothing is written if reading fails)."""
+    ``plots/`` under ``out`` (each replaced atomically; nothing is written if reading fails; ``tables/`` and
+    ``plots/`` replace folders of unrelated files only with ``overwrite``)."""
     start = time.perf_counter()
     out = Path(out)
     builder = _Builder(inputs)
     doc = builder.document()
     plots = {f"plots/{image.filename}": image.png for image in doc.images}
     for directory in ("tables", "plots"):
+        check_output_dir(out / directory, f"report-{directory}", overwrite=overwrite)
+    for directory in ("tables", "plots"):
         prefix = f"{directory}/"
         files = {k[len(prefix):]: v for k, v in (builder.files | plots).items() if k.startswith(prefix)}
-        _write_directory(out / directory, files)
+        _write_directory(out / directory, files, overwrite)
     write_text(out / "report.md", render_markdown(doc))
     write_text(out / "report.html", render_html(doc))
     write_json(out / "summary.json", builder.summary())

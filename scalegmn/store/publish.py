@@ -15,13 +15,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from scalegmn.io import atomic_path
+from scalegmn.io import OUTPUT_MARKER, atomic_dir, check_output_dir
 from scalegmn.store.card import SOURCE_ZOOS, SourceZoo, guess_source_zoo, render_card
 from scalegmn.store.reader import open_dataset
 from scalegmn.store.rows import SPLITS
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 DEFAULT_LICENSE = "cc-by-4.0"
+HUB_FOLDER_KIND = "hub-folder"  # the output kind of an exported Hub folder (scalegmn.io.atomic_dir)
 
 
 class PublishError(RuntimeError):
@@ -83,8 +84,10 @@ def export_hub_folder(
     source: str | None = None,
     pretty_name: str | None = None,
     rows_per_file: int = 50_000,
+    overwrite: bool = False,
 ) -> HubExport:
-    """Write the folder that would be pushed for ``dataset``: ``data/*.parquet`` and ``README.md`` (atomically).
+    """Write the folder that would be pushed for ``dataset``: ``data/*.parquet`` and ``README.md`` (atomically;
+    ``out`` is never the dataset or inside it, and replaces an unrelated non-empty folder only with ``overwrite``).
 
     ``source`` names the source zoo for the card's citation (a key of ``card.SOURCE_ZOOS``); by default
     it is guessed from the zoo's name.
@@ -92,9 +95,10 @@ def export_hub_folder(
     check_repo_id(repo_id)
     if rows_per_file < 1:
         raise ValueError(f"rows_per_file must be >= 1, got {rows_per_file}")
+    check_output_dir(out, HUB_FOLDER_KIND, overwrite=overwrite, inputs=[dataset])
     ds = open_dataset(dataset, verify=True)
     zoo = resolve_source(source, str(ds.metadata.get("source", {}).get("info", {}).get("name", "")))
-    with atomic_path(out) as tmp:
+    with atomic_dir(out, HUB_FOLDER_KIND, overwrite=overwrite, inputs=[dataset]) as tmp:
         (tmp / "data").mkdir(parents=True)
         files = {s: _write_split(ds.table, s, ds.metadata["split_sizes"][s], tmp, rows_per_file) for s in SPLITS}
         card = render_card(ds.metadata, files, repo_id=repo_id, license=license, source=zoo, pretty_name=pretty_name)
@@ -141,6 +145,7 @@ def publish(
         try:
             api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
             commit = api.upload_folder(folder_path=str(export.folder), repo_id=repo_id, repo_type="dataset",
+                                       ignore_patterns=[OUTPUT_MARKER],
                                        commit_message="Upload graph dataset with scalegmn publish")
         except Exception as err:  # the Hub client raises HTTP, connection and validation errors of many types
             raise PublishError(

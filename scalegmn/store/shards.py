@@ -17,12 +17,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from scalegmn.io import atomic_path, write_json
+from scalegmn.io import atomic_dir, write_json
 from scalegmn.store.metadata import METADATA_FILE, DatasetStats, params_hash
 from scalegmn.store.rows import arrow_schema, network_to_row, rows_to_batch
 from scalegmn.weights import NetworkWeights
 
 SHARD_PATTERN = "shard-{:05d}.arrow"
+DATASET_KIND = "graph-dataset"  # the output kind of a dataset directory (scalegmn.io.atomic_dir)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ def write_dataset(
     config: ShardConfig = ShardConfig(),
     extra: dict[str, Any] | None = None,
     on_row: Callable[[], None] | None = None,
+    overwrite: bool = False,
+    inputs: Iterable[str | Path] = (),
 ) -> dict[str, Any]:
     """Write ``(network, split)`` pairs as a graph dataset at ``path``; returns the metadata.
 
@@ -98,11 +101,12 @@ def write_dataset(
         params: the knobs that produced the dataset; stored with their hash.
         extra: more metadata entries (e.g. split plan details).
         on_row: called after each network (progress bars).
+        overwrite, inputs: see :func:`scalegmn.io.atomic_dir` (``path`` never replaces unrelated files).
     Every network needs a unique ``meta["id"]`` and all must share one float dtype (``ValueError`` otherwise).
     """
     start = time.perf_counter()
     stats = DatasetStats()
-    with atomic_path(path) as tmp:
+    with atomic_dir(path, DATASET_KIND, overwrite=overwrite, inputs=inputs) as tmp:
         tmp.mkdir()
         sink = _ShardSink(tmp, config)
         buffer: list[dict[str, Any]] = []

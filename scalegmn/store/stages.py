@@ -15,9 +15,9 @@ from typing import Any
 from tqdm import tqdm
 
 import scalegmn.zoo as zoo
-from scalegmn.io import atomic_path
+from scalegmn.io import atomic_dir, check_output_dir
 from scalegmn.store.augment import AugmentConfig, augment_stream
-from scalegmn.store.shards import ShardConfig, write_dataset
+from scalegmn.store.shards import DATASET_KIND, ShardConfig, write_dataset
 from scalegmn.store.splits import SplitConfig, network_key, plan_splits
 from scalegmn.weights import NetworkWeights
 
@@ -46,7 +46,8 @@ def _progress(nets: Iterator[NetworkWeights], total: int | None, desc: str) -> I
     return tqdm(nets, total=total, desc=desc, unit="net", mininterval=1.0, leave=False)
 
 
-def augment_zoo(source: str | Path, out: str | Path, config: AugmentConfig, part_size: int = 1024) -> StageSummary:
+def augment_zoo(source: str | Path, out: str | Path, config: AugmentConfig, part_size: int = 1024, *,
+                overwrite: bool = False) -> StageSummary:
     """Write the networks of zoo ``source`` and their symmetry copies as a zoo at ``out`` (atomically)."""
     start = time.perf_counter()
     info, networks = open_zoo(source)
@@ -59,7 +60,7 @@ def augment_zoo(source: str | Path, out: str | Path, config: AugmentConfig, part
 
     out_info = {"name": info.get("name", Path(source).name), "kind": info.get("kind"), "augment": asdict(config),
                 "augmented_from": {"path": str(source), "info": info}}
-    with atomic_path(out) as tmp:
+    with atomic_dir(out, zoo.ZOO_KIND, overwrite=overwrite, inputs=[source]) as tmp:
         written = zoo.save_zoo(tmp, augment_stream(counted(), config), out_info, part_size=part_size)
     return StageSummary(counter["read"], written, time.perf_counter() - start,
                         {"copies": written - counter["read"], "copies_per_network": config.copies})
@@ -71,10 +72,12 @@ def shard_zoo(
     splits: SplitConfig,
     shards: ShardConfig,
     params: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> StageSummary:
     """Write zoo ``source`` as a graph dataset at ``out``: a first pass plans the splits by source network
     (see :mod:`scalegmn.store.splits`), a second writes the rows (copies of val/test networks dropped)."""
     start = time.perf_counter()
+    check_output_dir(out, DATASET_KIND, overwrite=overwrite, inputs=[source])
     info, networks = open_zoo(source)
     first_pass = enumerate(_progress(networks(), info.get("size"), "plan splits"))
     plan = plan_splits((network_key(net, f"{source}: network {i}") for i, net in first_pass), splits)
@@ -93,6 +96,8 @@ def shard_zoo(
         params=knobs,
         config=shards,
         extra={"source_split_sizes": plan.sizes(), "dropped_eval_copies": len(plan.dropped)},
+        overwrite=overwrite,
+        inputs=[source],
     )
     return StageSummary(metadata["num_rows"] + len(plan.dropped), metadata["num_rows"], time.perf_counter() - start,
                         {"split_sizes": metadata["split_sizes"], "dropped_eval_copies": len(plan.dropped),

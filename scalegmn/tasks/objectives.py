@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from scalegmn.io import atomic_path
+from scalegmn.io import atomic_file
 from scalegmn.tasks.inr import dilate, render_batch
 from scalegmn.tasks.metrics import accuracy, mse, regression_metrics
 
@@ -56,7 +56,7 @@ class Objective(abc.ABC):
 
 def _write_predictions(out_dir: Path, ids: list[str], true: np.ndarray, pred: np.ndarray) -> None:
     frame = pd.DataFrame({"id": ids, "true": true, "pred": pred})
-    with atomic_path(out_dir / "predictions.csv") as tmp:
+    with atomic_file(out_dir / "predictions.csv") as tmp:
         frame.to_csv(tmp, index=False)
 
 
@@ -188,7 +188,7 @@ class DilationEditing(Objective):
             arr = t[:n].numpy()  # (n, C, H, W)
             return arr[:, 0] if arr.shape[1] == 1 else arr.transpose(0, 2, 3, 1)
 
-        with atomic_path(out_dir / "edit_examples.npz") as tmp:
+        with atomic_file(out_dir / "edit_examples.npz") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, original=images(target[:, 0]), edited=images(prediction),
                          target=images(target[:, 1]), id=np.array(ids[:n]))

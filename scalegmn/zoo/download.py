@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from scalegmn.io import atomic_path, write_json
+from scalegmn.io import atomic_dir, check_output_dir, write_json
 
 SMALL_CNN_ZOO_URL = "https://storage.googleapis.com/gresearch/smallcnnzoo-dataset/{}.tar.xz"
 DWS_URL = "https://www.dropbox.com/sh/56pakaxe58z29mq/{}?dl=1"
@@ -150,10 +150,11 @@ def verify(source: ZooSource, archive: Path) -> str:
     return digest
 
 
-def extract(source: ZooSource, archive: Path, out: Path, sha256: str) -> Path:
+def extract(source: ZooSource, archive: Path, out: Path, sha256: str, overwrite: bool = False) -> Path:
     """Extract ``archive`` (tar, tar.xz/gz or zip) into ``out`` atomically, checking the required files;
-    ``sha256`` (the archive's) goes into ``SOURCE.json``."""
-    with atomic_path(out) as tmp:
+    ``sha256`` (the archive's) goes into ``SOURCE.json``. ``out`` is replaced only when new, empty, an
+    earlier extraction of ``source`` or with ``overwrite``."""
+    with atomic_dir(out, f"download-{source.name}", overwrite=overwrite, inputs=[archive]) as tmp:
         tmp.mkdir()
         try:
             if zipfile.is_zipfile(archive):
@@ -176,12 +177,13 @@ def extract(source: ZooSource, archive: Path, out: Path, sha256: str) -> Path:
 
 
 def acquire_zoo(source: ZooSource, dest: str | Path, *, from_file: str | Path | None = None,
-                downloads: str | Path | None = None, progress: bool = True) -> Path:
+                downloads: str | Path | None = None, progress: bool = True, overwrite: bool = False) -> Path:
     """Download (or take ``from_file``), verify and extract ``source`` into ``<dest>/<name>``; returns it.
 
     A downloaded archive that fails verification is deleted (a placed ``from_file`` is never touched).
     """
     dest = Path(dest)
+    check_output_dir(dest / source.name, f"download-{source.name}", overwrite=overwrite)
     if from_file is not None:
         archive = Path(from_file)
         digest = verify(source, archive)
@@ -194,5 +196,5 @@ def acquire_zoo(source: ZooSource, dest: str | Path, *, from_file: str | Path | 
         except ValueError:
             archive.unlink(missing_ok=True)
             raise
-    return extract(source, archive, dest / source.name, digest)
+    return extract(source, archive, dest / source.name, digest, overwrite)
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import torch
 
-from scalegmn.io import atomic_path, write_json
+from scalegmn.io import atomic_file, write_json
 from scalegmn.weights import NetworkWeights
 
 INFO_FILE = "info.json"
+ZOO_KIND = "zoo"  # the output kind of our zoo directories (scalegmn.io.atomic_dir)
 FORMAT_VERSION = 1
 
 
@@ -53,7 +54,7 @@ def network_from_record(record: dict[str, Any]) -> NetworkWeights:
 def write_part(directory: str | Path, index: int, nets: Iterable[NetworkWeights]) -> Path:
     """Write one part file atomically; returns its path."""
     path = Path(directory) / f"part-{index:05d}.pt"
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as tmp:
         torch.save([network_to_record(n) for n in nets], tmp)
     return path
 

@@ -11,8 +11,10 @@ from typing import Any
 
 import torch
 
+from scalegmn.io import atomic_dir, check_output_dir
+from scalegmn.weights import NetworkWeights
 from scalegmn.zoo.cnn_zoo import CnnZooConfig, generate_cnn_zoo
-from scalegmn.zoo.format import save_zoo
+from scalegmn.zoo.format import ZOO_KIND, save_zoo
 from scalegmn.zoo.inr_zoo import InrZooConfig, generate_inr_zoo
 from scalegmn.zoo.summary import describe, format_description
 
@@ -21,10 +23,18 @@ def _machine() -> dict[str, Any]:
     return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__}
 
 
+def _save(out: str | Path, nets: list[NetworkWeights], info: dict[str, Any], part_size: int, overwrite: bool) -> None:
+    with atomic_dir(out, ZOO_KIND, overwrite=overwrite) as tmp:
+        save_zoo(tmp, nets, info, part_size=part_size)
+
+
 def write_cnn_zoo(config: CnnZooConfig, out: str | Path, *, start: int = 0, count: int | None = None,
-                  workers: int = 1, progress: bool = True, part_size: int = 1024) -> dict[str, Any]:
-    """Train a digits-cnn zoo (or its ``start``/``count`` piece) and save it to ``out``; returns ``info``
-    (with ``summary``: the one-line result)."""
+                  workers: int = 1, progress: bool = True, part_size: int = 1024,
+                  overwrite: bool = False) -> dict[str, Any]:
+    """Train a digits-cnn zoo (or its ``start``/``count`` piece) and save it to ``out`` (replaced atomically;
+    an unrelated non-empty folder only with ``overwrite``); returns ``info`` (with ``summary``: the one-line
+    result)."""
+    check_output_dir(out, ZOO_KIND, overwrite=overwrite)
     began = time.perf_counter()
     nets = generate_cnn_zoo(config, start, count, workers=workers, progress=progress)
     seconds = time.perf_counter() - began
@@ -39,13 +49,16 @@ def write_cnn_zoo(config: CnnZooConfig, out: str | Path, *, start: int = 0, coun
     info["summary"] = (f"{config.name}: {len(nets)} CNNs in {seconds:.1f} s ({info['networks_per_s']:.1f} members/s, "
                        f"{workers} workers); test accuracy min/q25/median/q75/max {format_description(accuracy)}; "
                        f"{info['diverged']} diverged")
-    save_zoo(out, nets, info, part_size=part_size)
+    _save(out, nets, info, part_size, overwrite)
     return info
 
 
 def write_inr_zoo(config: InrZooConfig, out: str | Path, *, start: int = 0, count: int | None = None,
-                  workers: int = 1, progress: bool = True, part_size: int = 1024) -> dict[str, Any]:
-    """Fit a digits-inr zoo (or its ``start``/``count`` piece) and save it to ``out``; returns ``info``."""
+                  workers: int = 1, progress: bool = True, part_size: int = 1024,
+                  overwrite: bool = False) -> dict[str, Any]:
+    """Fit a digits-inr zoo (or its ``start``/``count`` piece) and save it to ``out`` (as :func:`write_cnn_zoo`);
+    returns ``info``."""
+    check_output_dir(out, ZOO_KIND, overwrite=overwrite)
     began = time.perf_counter()
     nets = generate_inr_zoo(config, start, count, workers=workers, progress=progress)
     seconds = time.perf_counter() - began
@@ -59,5 +72,5 @@ def write_inr_zoo(config: InrZooConfig, out: str | Path, *, start: int = 0, coun
                        f"{workers} workers); PSNR mean {quality['mean']:.1f} dB, min {quality['min']:.1f} dB")
     if not math.isfinite(quality["min"]):
         raise ValueError(f"{config.name}: non-finite PSNR; the fit diverged (lower the learning rate)")
-    save_zoo(out, nets, info, part_size=part_size)
+    _save(out, nets, info, part_size, overwrite)
     return info

@@ -8,9 +8,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from scalegmn.io import atomic_path, write_json
+from scalegmn.io import atomic_dir, write_json
 from scalegmn.weights import NetworkWeights
-from scalegmn.zoo.format import INFO_FILE, iter_zoo, read_info
+from scalegmn.zoo.format import INFO_FILE, ZOO_KIND, iter_zoo, read_info
 from scalegmn.zoo.inr_readers import find_nfn_cifar_root, read_dws_inrs, read_nfn_cifar_inrs
 from scalegmn.zoo.small_cnn_zoo import WEIGHTS_FILE, find_small_cnn_zoo, read_small_cnn_zoo
 from scalegmn.zoo.summary import describe
@@ -77,12 +77,13 @@ def zoo_info(path: str | Path, **options: Any) -> dict[str, Any]:
     return info
 
 
-def merge_zoos(pieces: Sequence[str | Path], out: str | Path, info: dict[str, Any] | None = None) -> int:
+def merge_zoos(pieces: Sequence[str | Path], out: str | Path, info: dict[str, Any] | None = None, *,
+               overwrite: bool = False) -> int:
     """Concatenate zoo directories of our format (e.g. ``--start/--count`` pieces) into ``out``.
 
     Parts are copied and renumbered in the order given; ids must be unique; ``info.json`` is the first
     piece's, with ``size`` summed, ``pieces`` listing the inputs and ``info`` merged in. ``out`` is
-    replaced atomically. Returns the number of networks.
+    replaced atomically (see :func:`scalegmn.io.atomic_dir` for ``overwrite``). Returns the number of networks.
     """
     if not pieces:
         raise ValueError("merge_zoos: no pieces")
@@ -95,7 +96,7 @@ def merge_zoos(pieces: Sequence[str | Path], out: str | Path, info: dict[str, An
                 raise ValueError(f"{piece}: network id {key!r} already in an earlier piece")
             seen.add(key)
     counter = itertools.count()
-    with atomic_path(out) as tmp:
+    with atomic_dir(out, ZOO_KIND, overwrite=overwrite, inputs=pieces) as tmp:
         tmp.mkdir()
         for piece in pieces:
             for part in sorted(Path(piece).glob("part-*.pt")):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from scalegmn.io import atomic_path
+from scalegmn.io import atomic_dir
 from scalegmn.weights import NetworkWeights
 
 WEIGHTS_FILE = "weights.npy"
@@ -237,10 +237,12 @@ def _layer_names(nets: Sequence[NetworkWeights]) -> list[str]:
     return names
 
 
-def export_small_cnn_zoo(nets: Sequence[NetworkWeights], path: str | Path, dataset: str = "digits") -> Path:
+def export_small_cnn_zoo(nets: Sequence[NetworkWeights], path: str | Path, dataset: str = "digits", *,
+                         overwrite: bool = False, inputs: Sequence[str | Path] = ()) -> Path:
     """Write CNNs of one architecture (convs, global average pooling, dense) in the Small CNN Zoo
-    format into directory ``path`` (replaced atomically). ``step`` is written as 86, the final-checkpoint
-    marker that readers of the format filter on; hyper-parameters come from ``meta["hparams"]``."""
+    format into directory ``path`` (replaced atomically; see :func:`scalegmn.io.atomic_dir` for
+    ``overwrite`` and ``inputs``). ``step`` is written as 86, the final-checkpoint marker that readers of
+    the format filter on; hyper-parameters come from ``meta["hparams"]``."""
     if not nets:
         raise ValueError("export_small_cnn_zoo: no networks")
     arch = nets[0].architecture
@@ -278,7 +280,7 @@ def export_small_cnn_zoo(nets: Sequence[NetworkWeights], path: str | Path, datas
             "config.padding": net.paddings[0], "modeldir": net.meta.get("id", str(i)), "step": FINAL_STEP,
             "test_accuracy": net.meta.get("score"), "test_loss": net.meta.get("test_loss"),
             "train_accuracy": net.meta.get("train_accuracy"), "train_loss": None})
-    with atomic_path(path) as tmp:
+    with atomic_dir(path, "small-cnn-zoo", overwrite=overwrite, inputs=inputs) as tmp:
         tmp.mkdir()
         with open(tmp / WEIGHTS_FILE, "wb") as f:
             np.save(f, rows)
