@@ -18,4 +18,8 @@ seeds = [int(sys.argv[3])] if len(sys.argv) > 3 else list(params["seeds"])
 stage = f"train-{task}-{method}" + (f"-seed{seeds[0]}" if len(sys.argv) > 3 else "")
 bench = Benchmark([task], [method], seeds, params["datasets"], params)
 with record_stage(stage):
-    bench.run("reports/runs", resume=False, overrides=["progress=false"])
+    records = bench.run("reports/runs", resume=False, overrides=["progress=false"])
+failed = [r for r in records if r["status"] == "failed"]
+for r in failed:
+    print(f"error: {r['task']}/{r['method']}/seed{r['seed']} failed: {r['reason']}", file=sys.stderr)
+sys.exit(1 if failed else 0)

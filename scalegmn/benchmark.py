@@ -23,7 +23,7 @@ import pandas as pd
 
 from scalegmn.io import atomic_file, write_json
 from scalegmn.tasks import get_task
-from scalegmn.train import TrainConfig, read_result, train
+from scalegmn.train import NonFiniteError, TrainConfig, fingerprint_diff, read_result, run_fingerprint, train
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
 
@@ -80,18 +80,35 @@ class Benchmark:
 
     def run_one(self, task: str, method: str, seed: int, out_root: str | Path, resume: bool = True,
                 overrides: list[str] | None = None) -> dict[str, Any]:
-        """Train one run into :func:`run_dir` (a finished run with a ``result.json`` is reused when ``resume``)."""
+        """Train one run into :func:`run_dir`; a failed run is recorded (``status: failed``) and returned.
+
+        With ``resume`` a finished run's ``result.json`` is reused only when it records this run's
+        fingerprint (same configuration and dataset content); one of another configuration is refused with
+        a message (rerun with ``resume=False`` to replace it); a failed or interrupted run is trained again
+        (from its checkpoint).
+        """
         out = run_dir(out_root, task, method, seed)
-        if resume and (out / "result.json").is_file():
-            return read_result(out)
         config = resolve_config(self.settings, task, method).with_overrides(overrides or [])
-        result = train(task, method, self.dataset_for(task), seed=seed, out_dir=out, config=config,
-                       method=method, resume=resume)
+        dataset = self.dataset_for(task)
+        if resume and (out / "result.json").is_file():
+            previous = read_result(out)
+            wanted = run_fingerprint(task, method, seed, dataset, config)
+            if previous.get("status") != "failed":
+                if previous.get("fingerprint") == wanted:
+                    return previous
+                raise ValueError(f"{out}: holds a finished run of another configuration "
+                                 f"({fingerprint_diff(previous.get('fingerprint'), wanted)}); "
+                                 "rerun with --no-resume to replace it, or choose another --out")
+        try:
+            result = train(task, method, dataset, seed=seed, out_dir=out, config=config, method=method,
+                           resume=resume)
+        except NonFiniteError:
+            return read_result(out)
         assert result is not None
         return result
 
     def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None) -> list[dict[str, Any]]:
-        """Every run, in task, method, seed order; returns the result records."""
+        """Every run, in task, method, seed order; returns the result records (failed runs included)."""
         for task in self.tasks:
             get_task(task)
             self.dataset_for(task)
@@ -122,13 +139,15 @@ def results_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
 
 def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Method × task table of the test selection metric, ``mean ± std`` over seeds (``n/a`` where the
-    method cannot do the task)."""
+    method cannot do the task, ``failed`` where a seed failed: no partial mean is shown)."""
     cells: dict[tuple[str, str], str] = {}
     for (task, method), group in frame.groupby(["task", "method"], sort=True):
         column = f"test_{get_task(task).selection_metric}"
         ok = group[group["status"] == "ok"]
         values = ok[column].astype(float) if column in ok else pd.Series(dtype=float)
-        if values.empty:
+        if (group["status"] == "failed").any():
+            cells[(method, task)] = f"failed ({int((group['status'] == 'failed').sum())} of {len(group)} seeds)"
+        elif values.empty:
             cells[(method, task)] = "n/a"
         else:
             std = values.std(ddof=0) if len(values) > 1 else math.nan

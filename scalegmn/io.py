@@ -9,6 +9,7 @@ alive) is removed by the next write of the same target.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -190,3 +191,35 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` atomically."""
     with atomic_file(path) as tmp:
         tmp.write_text(text)
+
+
+@contextmanager
+def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[None]:
+    """Hold an exclusive ``fcntl`` lock on file ``path`` for the block (released on exit, also when the
+    process is killed); the file records the holder and is removed on a normal exit. ``OutputError``
+    naming the holder if another process holds it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = Path(target).read_text().strip() if target.exists() else "unknown"
+            os.close(fd)
+            raise OutputError(f"{target}: {what} is in use by another process ({holder or 'unknown'}); "
+                              "wait for it to finish or choose another folder") from None
+        try:
+            same = os.stat(target).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the previous holder removed the file between our open and lock: lock the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        yield
+    finally:
+        target.unlink(missing_ok=True)
+        os.close(fd)

@@ -16,10 +16,12 @@ import csv
 import gc
 import io
 import json
+import math
 import os
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
-from scalegmn.io import atomic_file, write_json, write_text
+from scalegmn.io import atomic_file, exclusive_lock, write_json, write_text
 from scalegmn.runtime import retain_freed_memory
 from scalegmn.store import GraphDatasetBase, collate_graphs, open_dataset
 from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
@@ -40,6 +42,11 @@ from scalegmn.tasks.metrics import is_better
 
 ModelFactory = Callable[..., nn.Module]
 CHECKPOINT = "checkpoint.pt"
+LOCK_FILE = ".lock"  # held by the process training into a run directory (removed when it ends)
+
+
+class NonFiniteError(ValueError):
+    """Training or evaluation produced a non-finite loss, gradient or metric (the run is recorded failed)."""
 
 
 @dataclass
@@ -263,11 +270,18 @@ def load_checkpoint(path: Path, fingerprint: dict[str, Any]) -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001  (any unpickling failure means a corrupt file)
         raise ValueError(f"{path}: cannot read the checkpoint ({err}); delete it or run with --no-resume") from None
     if state.get("fingerprint") != fingerprint:
-        old = state.get("fingerprint") or {}
-        diff = sorted(k for k in set(old) | set(fingerprint) if old.get(k) != fingerprint.get(k))
-        raise ValueError(f"{path}: checkpoint of a different run (differs in {diff}); "
+        raise ValueError(f"{path}: checkpoint of a different run ({fingerprint_diff(state.get('fingerprint'), fingerprint)}); "
                          "delete it or run with --no-resume")
     return state
+
+
+def fingerprint_diff(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """The differing entries of two run fingerprints, ``key old → new`` (dataset fingerprints shortened)."""
+    old = old or {}
+    def show(key: str, value: Any) -> str:
+        return str(value)[:12] if key == "dataset" and isinstance(value, str) else repr(value)
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "differs in " + ", ".join(f"{k} {show(k, old.get(k))} → {show(k, new.get(k))}" for k in keys)
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:
@@ -339,8 +353,7 @@ class Trainer:
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}[config.amp_dtype]
         self.scaler = torch.amp.GradScaler(self.device.type,
                                            enabled=config.amp and self.amp_dtype == torch.float16)
-        self.fingerprint = {"task": task.name, "method": self.method, "seed": seed, "rows": len(self.dataset),
-                            **config.fingerprint()}
+        self.fingerprint = run_fingerprint(task.name, self.method, seed, self.dataset, config)
 
     # -- one step / one pass
     def _autocast(self):
@@ -362,7 +375,8 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.raw.parameters(), self.config.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.raw.parameters(), self.config.grad_clip)
+            self._check_step(epoch, local, losses, grad_norm)
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.scheduler.step()
@@ -374,6 +388,24 @@ class Trainer:
         totals = gather((loss_sum, count, seconds), self.ctx)
         loss_sum, count = sum(t[0] for t in totals), sum(t[1] for t in totals)
         return loss_sum / max(count, 1), count, max(t[2] for t in totals)
+
+    def _network_ids(self, rows: Tensor) -> list[str]:
+        return [str(self.ids[int(r)]) for r in rows]
+
+    def _check_step(self, epoch: int, rows: Tensor, losses: Tensor, grad_norm: Tensor) -> None:
+        """``NonFiniteError`` naming the batch's networks at a non-finite loss or gradient (with a float16
+        ``GradScaler`` an infinite gradient is the scaler's signal to skip the step, not an error)."""
+        bad_loss = ~torch.isfinite(losses.detach()).cpu()
+        bad_grad = not bool(torch.isfinite(grad_norm)) and not self.scaler.is_enabled()
+        if bad_loss.any() or bad_grad:
+            per_row = bad_loss.numel() > 0 and bad_loss.numel() % len(rows) == 0
+            culprits = bad_loss.reshape(len(rows), -1).any(1) if per_row and bad_loss.any() else slice(None)
+            ids = self._network_ids(rows[culprits])
+            what = "loss" if bad_loss.any() else "gradient"
+            shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+            raise NonFiniteError(f"epoch {epoch + 1}: non-finite {what} on the training batch of networks {shown}; "
+                                 "check these networks' weights (e.g. `scalegmn shard` refuses absurd weights) "
+                                 "or lower lr / grad_clip")
 
     @torch.no_grad()
     def evaluate(self, split: str) -> Evaluation:
@@ -393,9 +425,15 @@ class Trainer:
         target = torch.cat([t for p in parts for t in p[2]])
         perm = torch.argsort(order)
         prediction, target = prediction[perm], target[perm]
+        rows = order[perm]
+        finite = torch.isfinite(prediction.float().reshape(len(prediction), -1)).all(1)
+        if not finite.all():
+            bad = self._network_ids(rows[~finite])
+            raise NonFiniteError(f"non-finite {split} predictions for {len(bad)} networks "
+                                 f"({', '.join(bad[:8])}{', ...' if len(bad) > 8 else ''})")
         metrics = {"loss": float(self.objective.loss(prediction, target).mean()),
                    **self.objective.metrics(prediction, target)}
-        return Evaluation(order[perm], prediction, target, metrics)
+        return Evaluation(rows, prediction, target, metrics)
 
     # -- checkpoints
     def save_checkpoint(self, state: dict[str, Any]) -> None:
@@ -452,6 +490,11 @@ class Trainer:
         bar.close()
         self.raw.load_state_dict(state["best_state"])
         test = self.evaluate("test")
+        undefined = {f"{split} {k}": v for split, m in (("val", state["best_val"]), ("test", test.metrics))
+                     for k, v in m.items() if not math.isfinite(v)}
+        if undefined:
+            raise NonFiniteError(f"metrics {undefined} are undefined (constant targets in a split?); "
+                                 "no result is reported")
         wall = wall_before + time.perf_counter() - session_start
         result = {
             "task": self.task.name,
@@ -469,6 +512,7 @@ class Trainer:
             "world_size": self.ctx.world_size,
             "split_sizes": {k: len(v) for k, v in self.splits.items()},
             "config": asdict(cfg),
+            "fingerprint": self.fingerprint,
         }
         if self.ctx.is_main:
             ids = [str(self.ids[int(r)]) for r in test.rows]
@@ -486,20 +530,33 @@ def summary_line(result: dict[str, Any], selection: str) -> str:
             f"{result['train_graphs_per_s']:.0f} graphs/s on {result['device']}, {result['num_params']} params")
 
 
-def not_applicable_result(task: str, method: str, seed: int, reason: str) -> dict[str, Any]:
-    """The result record of a (task, method) pair that cannot run (e.g. editing with an invariant model)."""
-    return {"task": task, "method": method, "seed": seed, "status": "not_applicable", "reason": reason,
+def result_without_metrics(task: str, method: str, seed: int, status: str, reason: str,
+                           config: TrainConfig | None = None, fingerprint: dict[str, Any] | None = None
+                           ) -> dict[str, Any]:
+    """The result record of a run without results: ``not_applicable`` (the model cannot do the task, e.g.
+    editing with an invariant model) or ``failed`` (``reason``: the error)."""
+    return {"task": task, "method": method, "seed": seed, "status": status, "reason": reason,
             "test": {}, "val": {}, "best_epoch": None, "epochs": 0, "wall_seconds": 0.0, "num_params": None,
-            "train_graphs_per_s": None, "device": None}
+            "train_graphs_per_s": None, "device": None, "config": None if config is None else asdict(config),
+            "fingerprint": fingerprint}
 
 
-def _open(dataset: str | os.PathLike | GraphDatasetBase) -> GraphDatasetBase:
-    return open_dataset(dataset) if isinstance(dataset, (str, os.PathLike)) else dataset
+def _open(dataset: str | os.PathLike | GraphDatasetBase, verify: bool | None = None) -> GraphDatasetBase:
+    return open_dataset(dataset, verify) if isinstance(dataset, (str, os.PathLike)) else dataset
+
+
+def run_fingerprint(task: str, method: str, seed: int, dataset: str | os.PathLike | GraphDatasetBase,
+                    config: TrainConfig) -> dict[str, Any]:
+    """What a run's result depends on: task, method, seed, the dataset's content fingerprint and every
+    option of :meth:`TrainConfig.fingerprint`. A checkpoint resumes, and a finished result is reused, only
+    when it records an equal fingerprint."""
+    content = _open(dataset, verify=False).content_fingerprint()
+    return {"task": task, "method": method, "seed": seed, "dataset": content, **config.fingerprint()}
 
 
 def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, *, seed: int, out_dir: str | Path,
           config: TrainConfig | None = None, method: str | None = None, resume: bool = True,
-          stop_after_epoch: int | None = None) -> dict[str, Any] | None:
+          stop_after_epoch: int | None = None, verify: bool | None = None) -> dict[str, Any] | None:
     """Train ``model`` on ``task`` and write ``out_dir/{result.json, history.csv, checkpoint.pt, ...}``.
 
     Args:
@@ -508,10 +565,24 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
         dataset: a graph dataset directory (``scalegmn.store.open_dataset``) or a dataset object.
         resume: continue from ``out_dir/checkpoint.pt`` when it exists (same task/method/seed/config).
         stop_after_epoch: end this call after that many epochs, as if interrupted (returns ``None``).
+        verify: check the dataset's shard checksums (``None``: once per file version; see ``open_dataset``).
     Returns:
         The result dict (also ``result.json``); a ``not_applicable`` record when the model cannot do the
         task. Under ``torchrun`` every rank returns it and rank 0 writes the files.
+    Raises:
+        NonFiniteError: a non-finite loss, gradient or metric (``result.json`` records ``status: failed``).
+        ValueError: bad input, a checkpoint of another run, or ``out_dir`` in use by another process.
     """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a folder (the run directory)")
+    with exclusive_lock(out / LOCK_FILE, f"run directory {out}") if distributed_from_env().is_main else nullcontext():
+        return _train(task, model, dataset, seed, out, config, method, resume, stop_after_epoch, verify)
+
+
+def _train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, seed: int,
+           out_dir: Path, config: TrainConfig | None, method: str | None, resume: bool,
+           stop_after_epoch: int | None, verify: bool | None) -> dict[str, Any] | None:
     cfg = config or TrainConfig()
     retain_freed_memory()
     name = method or model_name(model)
@@ -523,15 +594,24 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
     owns_group = init_process_group(ctx, device)
     trainer: Trainer | None = None
     try:
+        spec = get_task(task)
+        data = _open(dataset, verify)
+        fingerprint = run_fingerprint(task, name, seed, data, cfg)
         try:
-            trainer = Trainer(get_task(task), model, dataset, seed, Path(out_dir), cfg, name, ctx, device)
+            trainer = Trainer(spec, model, data, seed, out_dir, cfg, name, ctx, device)
         except NotApplicableError as err:
-            result = not_applicable_result(task, name, seed, str(err))
+            result = result_without_metrics(task, name, seed, "not_applicable", str(err), cfg, fingerprint)
             if ctx.is_main:
                 write_json(Path(out_dir) / "result.json", result)
                 print(f"train {task}/{name}/seed{seed}: not applicable ({err})")
             return result
-        result = trainer.run(resume, stop_after_epoch)
+        try:
+            result = trainer.run(resume, stop_after_epoch)
+        except NonFiniteError as err:
+            if ctx.is_main:
+                write_json(Path(out_dir) / "result.json",
+                           result_without_metrics(task, name, seed, "failed", str(err), cfg, fingerprint))
+            raise NonFiniteError(f"train {task}/{name}/seed{seed} failed: {err}") from None
         if ctx.enabled:
             dist.barrier()
         return result

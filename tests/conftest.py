@@ -1,7 +1,15 @@
 """Shared fixtures (no __init__.py here: tests run in importlib mode)."""
 
+import os
+
 import pytest
 import torch
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_dir(tmp_path_factory):
+    """The record of verified files (scalegmn.store.verified) lives in a temporary folder, not in ~/.cache."""
+    os.environ["SCALEGMN_CACHE_DIR"] = str(tmp_path_factory.mktemp("scalegmn-cache"))
 
 
 @pytest.fixture

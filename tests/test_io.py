@@ -16,7 +16,7 @@ from scalegmn.cli import app
 from scalegmn.io import OUTPUT_MARKER, OutputError, atomic_dir, atomic_file, output_kind, write_json, write_text
 from scalegmn.store import open_dataset
 from scalegmn.store.synthetic import synthetic_cnn_zoo
-from scalegmn.train import not_applicable_result
+from scalegmn.train import result_without_metrics
 from scalegmn.zoo import iter_zoo, save_zoo
 
 runner = CliRunner()
@@ -114,7 +114,7 @@ def test_another_kind_of_our_output_is_not_replaced(tmp_path, zoo):
 
 
 def test_report_refuses_to_replace_a_tables_folder_of_other_files(tmp_path):
-    write_json(tmp_path / "results.json", [not_applicable_result("inr-editing", "statnn", 0, "invariant")])
+    write_json(tmp_path / "results.json", [result_without_metrics("inr-editing", "statnn", 0, "not_applicable", "invariant")])
     (tmp_path / "out" / "tables").mkdir(parents=True)
     (tmp_path / "out" / "tables" / "mine.csv").write_text("a,b\n")
     code, out = invoke("report", "--results", tmp_path / "results.json", "--runs", tmp_path / "none",

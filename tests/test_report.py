@@ -150,13 +150,27 @@ def test_editing_mse_is_lower_is_better_and_unrun_methods_show_a_dash(tmp_path):
     assert table.bold == {(2, 1)}
 
 
-def test_nan_seeds_are_left_out_of_the_mean_and_flagged(tmp_path):
+def test_an_ok_run_with_a_nan_metric_is_refused_naming_the_file(tmp_path):
     rows = [{"task": "genpred-tanh", "method": "gmn", "seed": s, "test": {"kendall_tau": v}}
             for s, v in enumerate([0.5, math.nan, 0.7])]
     path = tmp_path / "results.json"
     path.write_text(json.dumps(rows))
+    with pytest.raises(ValueError, match=re.escape(str(path)) + r".*row 1.test: non-finite kendall_tau"):
+        load_results(path)
+
+
+def test_a_method_with_a_failed_seed_shows_the_failure_and_no_mean(tmp_path):
+    rows = [{"task": "genpred-tanh", "method": "gmn", "seed": 0, "test": {"kendall_tau": 0.5}},
+            {"task": "genpred-tanh", "method": "gmn", "seed": 1, "test": {}, "status": "failed",
+             "reason": "non-finite loss on networks cnn-3"},
+            {"task": "genpred-tanh", "method": "statnn", "seed": 0, "test": {"kendall_tau": 0.6}}]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(rows))
     (summary,) = summarize(load_results(path))
-    assert task_table(summary, ["gmn"]).rows[0][1] == "0.600 ± 0.100 (2/3 seeds)"
+    assert list(summary.methods) == ["statnn"]
+    assert summary.not_applicable == {"gmn": "failed (seed 1): non-finite loss on networks cnn-3"}
+    table = task_table(summary, ["gmn", "statnn"])
+    assert table.rows[0] == ["gmn"] + ["—"] * (len(table.columns) - 1)
 
 
 def test_best_run_is_the_best_seed_in_the_metric_direction(tmp_path):
@@ -191,7 +205,7 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     assert md.index("| mlp | invariance |") < md.index("| gmn | invariance |") < md.index("| scalegmn | invariance |")
     assert "| tiny-cnn |" in md and "relu 4, tanh 4" in md
     assert "epochs: 2" in md and "| zoo | 1 |" in md
-    assert "Not applicable: `statnn` (needs an equivariant model)." in md
+    assert "No result (not applicable or failed): `statnn` (needs an equivariant model)." in md
     assert "inr-editing_edits_statnn.png" not in names and "inr-classification_predictions.png" not in names
 
 
@@ -330,7 +344,7 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
     from scalegmn.store import InMemoryGraphDataset
     from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
     from scalegmn.toy_models import ToyMetanet
-    from scalegmn.train import TrainConfig, not_applicable_result, train
+    from scalegmn.train import TrainConfig, result_without_metrics, train
 
     cnns = list(synthetic_cnn_zoo(24, activations=("relu", "tanh")))
     for net in cnns:
@@ -347,7 +361,7 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
                   method="toy")
     run_dir(runs, "inr-editing", "statnn", 0).mkdir(parents=True)
     (run_dir(runs, "inr-editing", "statnn", 0) / "result.json").write_text(
-        json.dumps(not_applicable_result("inr-editing", "statnn", 0, "invariant only")))
+        json.dumps(result_without_metrics("inr-editing", "statnn", 0, "not_applicable", "invariant only")))
     write_results(collect_results(runs), tmp_path / "results.json")
     out = tmp_path / "reports"
     written = build_report(ReportInputs(results=tmp_path / "results.json", runs=runs), out)
@@ -358,7 +372,7 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
     curve = pd.read_csv(out / "plots/data/curves/genpred-mixed_toy.csv")
     assert list(curve.columns) == ["epoch", "train_loss", "val_metric"] and curve["epoch"].tolist() == [1, 2]
     md = (out / "report.md").read_text()
-    assert "Not applicable: `statnn` (invariant only)." in md
+    assert "No result (not applicable or failed): `statnn` (invariant only)." in md
     assert "| method | MSE ↓ | loss ↓ | MSE of the unedited | seeds |" in md  # a reference value: never bold
 
 

@@ -2,13 +2,16 @@
 
 import json
 import math
+import os
 
 import pytest
 import torch
 
 from scalegmn.examples import random_mlp
 from scalegmn.store import GraphDataset, ShardConfig, collate_graphs, open_dataset, write_dataset
+from scalegmn.store import verified
 from scalegmn.store.metadata import METADATA_FILE
+from scalegmn.store.shards import file_sha256
 from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 from scalegmn.weights import forward
 
@@ -137,8 +140,10 @@ def test_corrupt_shard_is_named(tmp_path):
     data = bytearray(shard.read_bytes())
     data[-40:-10] = b"\xff" * 30
     shard.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="shard-00002.arrow: unreadable Arrow shard"):
+    with pytest.raises(ValueError, match="shard-00002.arrow: SHA-256 does not match"):
         open_dataset(tmp_path / "ds")
+    with pytest.raises(ValueError, match="shard-00002.arrow: unreadable Arrow shard"):
+        open_dataset(tmp_path / "ds", verify=False)
     data = bytearray(shard.read_bytes())
     shard.write_bytes(b"garbage!" + bytes(data[8:]))
     with pytest.raises(ValueError, match="shard-00002.arrow"):
@@ -151,6 +156,52 @@ def test_flipped_weight_bytes_are_caught_by_verify(tmp_path):
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 0xFF
     shard.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="shard-00000.arrow: SHA-256 does not match"):
+        open_dataset(tmp_path / "ds", verify=True)
+
+
+def flip_bytes(path, count=1, keep_mtime=False):
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    for i in range(count):
+        data[len(data) // 2 + i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    if keep_mtime:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.parametrize("count", [1, 64])
+def test_flipped_bytes_are_caught_on_a_plain_open_after_an_earlier_verified_open(tmp_path, count):
+    write(tmp_path / "ds", list(synthetic_cnn_zoo(3)))
+    assert len(open_dataset(tmp_path / "ds")) == 3  # verified and recorded
+    flip_bytes(tmp_path / "ds" / "shard-00000.arrow", count)
+    with pytest.raises(ValueError, match="shard-00000.arrow: SHA-256 does not match"):
+        open_dataset(tmp_path / "ds")
+
+
+def test_a_plain_open_hashes_each_shard_version_once(tmp_path, monkeypatch):
+    import scalegmn.store.reader as reader
+
+    write(tmp_path / "ds", list(synthetic_cnn_zoo(5)), rows_per_shard=2)
+    hashed = []
+    monkeypatch.setattr(reader, "file_sha256", lambda p: hashed.append(p.name) or file_sha256(p))
+    open_dataset(tmp_path / "ds")
+    open_dataset(tmp_path / "ds")
+    assert sorted(hashed) == ["shard-00000.arrow", "shard-00001.arrow", "shard-00002.arrow"]
+    verified.clear_process_record()  # a new process reads the record file
+    open_dataset(tmp_path / "ds")
+    assert len(hashed) == 3
+    open_dataset(tmp_path / "ds", verify=True)
+    assert len(hashed) == 6
+    open_dataset(tmp_path / "ds", verify=False)
+    assert len(hashed) == 6
+
+
+def test_a_flip_with_the_mtime_restored_needs_an_explicit_verify(tmp_path):
+    write(tmp_path / "ds", list(synthetic_cnn_zoo(3)))
+    open_dataset(tmp_path / "ds")
+    flip_bytes(tmp_path / "ds" / "shard-00000.arrow", keep_mtime=True)
+    open_dataset(tmp_path / "ds")  # the documented limit of the cheap default
     with pytest.raises(ValueError, match="shard-00000.arrow: SHA-256 does not match"):
         open_dataset(tmp_path / "ds", verify=True)
 

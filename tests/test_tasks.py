@@ -32,8 +32,9 @@ def test_kendall_tau_counts_concordant_pairs():
     assert kendall_tau([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
 
 
-def test_kendall_tau_of_constant_prediction_is_nan():
-    assert math.isnan(kendall_tau([1, 2, 3], [0.5, 0.5, 0.5]))
+def test_kendall_tau_of_constant_prediction_is_zero_and_of_constant_targets_undefined():
+    assert kendall_tau([1, 2, 3], [0.5, 0.5, 0.5]) == 0.0
+    assert math.isnan(kendall_tau([2, 2, 2], [0.1, 0.5, 0.3]))
 
 
 def test_r2_and_mse_match_definitions():

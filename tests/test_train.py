@@ -167,13 +167,13 @@ def test_settings_layer_defaults_task_method_and_run():
 
 def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):
     from scalegmn.benchmark import collect_results, run_dir, summary_table, write_results
-    from scalegmn.train import not_applicable_result
+    from scalegmn.train import result_without_metrics
 
     ds = cnn_dataset()
     for seed in (0, 1):
         train("genpred-relu", ToyMetanet, ds, seed=seed, out_dir=run_dir(tmp_path / "runs", "genpred-relu", "toy", seed),
               config=config(epochs=2), method="toy")
-    na = not_applicable_result("inr-editing", "statnn", 0, "invariant only")
+    na = result_without_metrics("inr-editing", "statnn", 0, "not_applicable", "invariant only")
     (run_dir(tmp_path / "runs", "inr-editing", "statnn", 0)).mkdir(parents=True)
     (run_dir(tmp_path / "runs", "inr-editing", "statnn", 0) / "result.json").write_text(json.dumps(na))
     results = collect_results(tmp_path / "runs")
@@ -258,4 +258,4 @@ def test_benchmark_command_writes_results_json_csv_and_a_summary(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert [r["seed"] for r in results] == [0, 1] and (tmp_path / "results.csv").is_file()
     assert (tmp_path / "runs" / "genpred-mixed" / "scalegmn.toy_models-ToyMetanet" / "seed1" / "result.json").is_file()
-    assert "benchmark: 2 runs (2 trained, 0 not applicable)" in res.output
+    assert "benchmark: 2 runs (2 trained, 0 not applicable, 0 failed)" in res.output

@@ -55,6 +55,9 @@ def shard(
     seed: int = typer.Option(0, help="Seed of the split permutation."),
     rows_per_shard: int = typer.Option(4096, help="Rows per Arrow shard file."),
     batch_rows: int = typer.Option(256, help="Rows per Arrow record batch (the write buffer)."),
+    bad_weights: str = typer.Option("refuse", help="A network with non-finite weights or weights beyond "
+                                                   "--max-abs-weight: refuse (error), drop (skip, warn) or keep."),
+    max_abs_weight: float = typer.Option(1e6, help="Largest weight magnitude accepted as sane."),
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Write a zoo as a graph dataset: Arrow shards, stored splits and metadata (streaming)."""
@@ -63,15 +66,17 @@ def shard(
     from scalegmn.store.stages import shard_zoo
 
     try:
-        summary = shard_zoo(zoo, out, SplitConfig(train, val, test, seed), ShardConfig(rows_per_shard, batch_rows),
-                            overwrite=overwrite)
+        summary = shard_zoo(zoo, out, SplitConfig(train, val, test, seed),
+                            ShardConfig(rows_per_shard, batch_rows, bad_weights, max_abs_weight), overwrite=overwrite)
     except ValueError as err:
         _fail(str(err))
     sizes = summary.details["split_sizes"]
     console.print(f"shard: {summary.written} networks (train {sizes['train']}, val {sizes['val']}, "
                   f"test {sizes['test']}; {summary.details['dropped_eval_copies']} copies of val/test networks "
                   f"dropped) -> {out} in "
-                  f"{summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)",
+                  f"{summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)"
+                  + (f"; {summary.details['bad_weights']} networks with bad weights ({bad_weights})"
+                     if summary.details["bad_weights"] else ""),
                   soft_wrap=True)
 
 

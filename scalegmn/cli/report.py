@@ -32,6 +32,6 @@ def report(
     try:
         written = build_report(inputs, out, overwrite=overwrite)
     except ValueError as err:
-        console.print(f"[red]error:[/red] {err}")
+        console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(written.summary_line(), soft_wrap=True)

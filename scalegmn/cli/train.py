@@ -70,7 +70,7 @@ def train_command(
             list(config) + _shortcuts(amp, compile_, device, progress))
         train(task, model, dataset, seed=seed, out_dir=out, config=cfg, method=model, resume=resume)
     except ValueError as err:
-        console.print(f"[red]error:[/red] {err}")
+        console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -102,7 +102,7 @@ def benchmark_command(
     try:
         records = bench.run(out, resume, list(config) + _shortcuts(False, False, None, progress))
     except ValueError as err:
-        console.print(f"[red]error:[/red] {err}")
+        console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(2) from None
     seconds = time.perf_counter() - start
     frame = write_results(records, results, results.with_suffix(".csv"))
@@ -111,7 +111,14 @@ def benchmark_command(
     for method, row in table.iterrows():
         view.add_row(str(method), *[str(v) for v in row])
     console.print(view)
-    ok = int((frame["status"] == "ok").sum())
+    counts = frame["status"].value_counts()
     run_seconds = float(frame["wall_seconds"].fillna(0).sum())
-    console.print(f"benchmark: {len(frame)} runs ({ok} trained, {len(frame) - ok} not applicable) in "
-                  f"{seconds:.1f} s ({run_seconds:.1f} s of training) -> {results}")
+    console.print(f"benchmark: {len(frame)} runs ({counts.get('ok', 0)} trained, "
+                  f"{counts.get('not_applicable', 0)} not applicable, {counts.get('failed', 0)} failed) in "
+                  f"{seconds:.1f} s ({run_seconds:.1f} s of training) -> {results}", soft_wrap=True)
+    for record in records:
+        if record["status"] == "failed":
+            console.print(f"[red]failed:[/red] {record['task']}/{record['method']}/seed{record['seed']}: "
+                          f"{record['reason']}", soft_wrap=True)
+    if counts.get("failed", 0):
+        raise typer.Exit(1)

@@ -27,7 +27,7 @@ def _csv(text: str, kind: type) -> tuple:
 
 
 def _fail(err: Exception) -> None:
-    console.print(f"[red]error:[/red] {err}")
+    console.print(f"[red]error:[/red] {err}", soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -121,7 +121,7 @@ class _Builder:
             blocks = [table, Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric),
                                    f"{summary.info.title}: {metric_label(metric)} per method, mean ± std over seeds.")]
             if summary.not_applicable:
-                blocks.insert(1, Text("Not applicable: " + "; ".join(
+                blocks.insert(1, Text("No result (not applicable or failed): " + "; ".join(
                     f"`{m}` ({reason or 'no reason given'})" for m, reason in summary.not_applicable.items()) + "."))
             blocks += self._predictions(summary) + self._edits(summary) + self._curves(summary)
             sections.append(Section(f"{summary.info.title} (`{summary.task}`)", blocks))

@@ -63,10 +63,13 @@ def ordered(names: set[str] | list[str], preferred: tuple[str, ...]) -> list[str
     return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
 
 
+RUN_STATUSES: tuple[str, ...] = ("ok", "not_applicable", "failed")
+
+
 @dataclass
 class RunResult:
     """One training run (``result.json`` of ``reports/runs/<task>/<method>/seed<k>/``); ``status`` is
-    ``ok`` or ``not_applicable`` (then ``reason`` says why and ``test`` is empty)."""
+    ``ok``, ``not_applicable`` or ``failed`` (then ``reason`` says why and ``test`` is empty)."""
 
     task: str
     method: str
@@ -114,11 +117,15 @@ def parse_run(row: Any, where: str) -> RunResult:
     if seed != int(seed):
         raise ValueError(f"{where}.seed: expected an integer, got {row['seed']!r}")
     status = str(row.get("status", "ok"))
-    if status not in ("ok", "not_applicable"):
-        raise ValueError(f"{where}.status: expected 'ok' or 'not_applicable', got {status!r}")
+    if status not in RUN_STATUSES:
+        raise ValueError(f"{where}.status: expected one of {', '.join(RUN_STATUSES)}, got {status!r}")
     test = _metrics(row["test"], f"{where}.test")
     if not test and status == "ok":
         raise ValueError(f"{where}.test: no metrics")
+    undefined = sorted(k for k, v in test.items() if not math.isfinite(v))
+    if status == "ok" and undefined:
+        raise ValueError(f"{where}.test: non-finite {', '.join(undefined)} in a run with status 'ok' "
+                         "(a run without finite results must be recorded 'failed')")
     device = row.get("device")
     return RunResult(
         task=row["task"], method=row["method"], seed=int(seed), test=test, status=status,
@@ -239,11 +246,13 @@ def task_info(task: str, runs: list[RunResult]) -> TaskInfo:
 
 def summarize(runs: list[RunResult]) -> list[TaskSummary]:
     """Aggregate the ``ok`` runs per task and method; tasks in the order of ``scalegmn.tasks``, unknown ones
-    after; methods with only ``not_applicable`` runs are listed in ``not_applicable`` with the reason."""
+    after; methods with only ``not_applicable`` runs, or with a ``failed`` seed (no partial mean is shown),
+    are listed in ``not_applicable`` with the reason."""
     summaries = []
     for task in ordered({r.task for r in runs}, tuple(DEFINED_TASKS)):
-        task_runs = [r for r in runs if r.task == task and r.status == "ok"]
-        skipped = {r.method: r.reason for r in runs if r.task == task and r.status != "ok"}
+        failed = {r.method: f"failed (seed {r.seed}): {r.reason}" for r in runs if r.task == task and r.status == "failed"}
+        task_runs = [r for r in runs if r.task == task and r.status == "ok" and r.method not in failed]
+        skipped = {r.method: r.reason for r in runs if r.task == task and r.status == "not_applicable"} | failed
         info = task_info(task, task_runs)
         metrics = list(dict.fromkeys([info.main_metric] + [m for r in task_runs for m in r.test]))
         methods = {}

@@ -10,6 +10,8 @@ and ``index`` int64 ``(1,)`` (the row). Batches are ``scalegmn.graph.collate`` b
 from __future__ import annotations
 
 import abc
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -61,6 +63,10 @@ class GraphDatasetBase(abc.ABC):
     @abc.abstractmethod
     def frame(self) -> pd.DataFrame:
         """One row per network, columns :data:`FRAME_COLUMNS`."""
+
+    @abc.abstractmethod
+    def content_fingerprint(self) -> str:
+        """SHA-256 identifying the rows' content and splits (equal datasets, equal fingerprints)."""
 
     @property
     def edge_dim(self) -> int:
@@ -159,6 +165,17 @@ class InMemoryGraphDataset(GraphDatasetBase):
 
     def __len__(self) -> int:
         return len(self.nets)
+
+    def content_fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for net, split in zip(self.nets, self.splits):
+            fields = [split, net.activation, net.strides, net.paddings, net.pooling, net.w0, net.output_offset,
+                      net.leaky_slope, net.meta]
+            digest.update(json.dumps(fields, sort_keys=True, default=str).encode())
+            for t in (*net.weights, *net.biases):
+                digest.update(str(tuple(t.shape)).encode())
+                digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
     def network(self, index: int) -> NetworkWeights:
         return self.nets[self._check_index(int(index))]

@@ -1,8 +1,9 @@
 """The shard-backed graph dataset: Arrow IPC shards memory-mapped, decoded many rows at a time.
 
 Opening checks the metadata (schema version), that every listed shard exists with its recorded size
-and row count and opens as an Arrow file, and (``verify=True``) its SHA-256; any failure is a
-``ValueError`` naming the shard. Batches of rows that share one architecture are decoded at once: the
+and row count and opens as an Arrow file, and its SHA-256: by default once per file version (see
+:mod:`scalegmn.store.verified`), always with ``verify=True``, never with ``verify=False``; any failure is
+a ``ValueError`` naming the shard. Batches of rows that share one architecture are decoded at once: the
 flat weights of all rows become one ``(B, P)`` array, the edge features are gathered from it through
 an index cached per architecture, and the graphs go through ``scalegmn.graph.collate``'s shared
 ``edge_index`` path.
@@ -25,9 +26,10 @@ from torch_geometric.data import Batch
 
 from scalegmn.graph import ACTIVATION_IDS, GROUP_IDS, collate, graph_structure
 from scalegmn.store.dataset import FRAME_COLUMNS, GraphDatasetBase
-from scalegmn.store.metadata import architecture_from_dict, read_metadata
+from scalegmn.store.metadata import architecture_from_dict, params_hash, read_metadata
 from scalegmn.store.rows import arrow_schema, network_from_row
 from scalegmn.store.shards import file_sha256
+from scalegmn.store.verified import is_verified, mark_verified
 from scalegmn.symmetry import SCALING_GROUPS
 from scalegmn.weights import Architecture, NetworkWeights
 
@@ -114,11 +116,13 @@ BATCH_COLUMNS: tuple[str, ...] = ("arch_key", "activation", "w0", "output_offset
 class GraphDataset(GraphDatasetBase):
     """A graph dataset directory written by :func:`scalegmn.store.shards.write_dataset`, memory-mapped."""
 
-    def __init__(self, path: str | Path, verify: bool = False) -> None:
+    def __init__(self, path: str | Path, verify: bool | None = None) -> None:
         self.path = Path(path)
         self.metadata: dict[str, Any] = read_metadata(self.path)
         schema = arrow_schema(self.metadata["dtype"])
         tables = [self._open_shard(entry, schema, verify) for entry in self.metadata["shards"]]
+        if verify is not False:
+            mark_verified([(self.path / e["file"], e["sha256"]) for e in self.metadata["shards"]])
         self.table = pa.concat_tables(tables)
         if self.table.num_rows != self.metadata["num_rows"]:
             raise ValueError(
@@ -128,7 +132,7 @@ class GraphDataset(GraphDatasetBase):
         self._batches = self.table.to_batches()
         self._batch_starts = np.cumsum([0] + [b.num_rows for b in self._batches])
 
-    def _open_shard(self, entry: dict[str, Any], schema: pa.Schema, verify: bool) -> pa.Table:
+    def _open_shard(self, entry: dict[str, Any], schema: pa.Schema, verify: bool | None) -> pa.Table:
         shard = self.path / entry["file"]
         if not shard.is_file():
             raise ValueError(f"{shard}: shard missing")
@@ -137,7 +141,8 @@ class GraphDataset(GraphDatasetBase):
             raise ValueError(
                 f"{shard}: {size} bytes but the metadata says {entry['bytes']} (truncated or modified shard)"
             )
-        if verify and file_sha256(shard) != entry["sha256"]:
+        check = verify or (verify is None and not is_verified(shard, entry["sha256"]))
+        if check and file_sha256(shard) != entry["sha256"]:
             raise ValueError(f"{shard}: SHA-256 does not match the metadata (corrupt shard)")
         try:
             table = pa.ipc.open_file(pa.memory_map(str(shard))).read_all()
@@ -149,6 +154,11 @@ class GraphDataset(GraphDatasetBase):
 
     def __len__(self) -> int:
         return self.table.num_rows
+
+    def content_fingerprint(self) -> str:
+        """From the metadata's shard checksums (no file is read; the checksums are verified on open)."""
+        shards = [[e["file"], e["rows"], e["sha256"]] for e in self.metadata["shards"]]
+        return params_hash({"schema_version": self.metadata["schema_version"], "shards": shards})
 
     @cached_property
     def _weights(self) -> _FloatRows:
@@ -233,6 +243,7 @@ class GraphDataset(GraphDatasetBase):
         return batch
 
 
-def open_dataset(path: str | Path, verify: bool = False) -> GraphDataset:
-    """Open a graph dataset directory (``verify=True`` also checks every shard's SHA-256)."""
+def open_dataset(path: str | Path, verify: bool | None = None) -> GraphDataset:
+    """Open a graph dataset directory; shards' SHA-256 checked once per file version (``None``), always
+    (``True``) or never (``False``)."""
     return GraphDataset(path, verify=verify)

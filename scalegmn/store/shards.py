@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import torch
 
 from scalegmn.io import atomic_dir, write_json
 from scalegmn.store.metadata import METADATA_FILE, DatasetStats, params_hash
@@ -26,16 +28,39 @@ SHARD_PATTERN = "shard-{:05d}.arrow"
 DATASET_KIND = "graph-dataset"  # the output kind of a dataset directory (scalegmn.io.atomic_dir)
 
 
+BAD_WEIGHT_POLICIES: tuple[str, ...] = ("refuse", "drop", "keep")
+
+
 @dataclass(frozen=True)
 class ShardConfig:
-    """Rows per shard file and rows per Arrow record batch (the unit of buffering)."""
+    """Rows per shard file, rows per Arrow record batch (the unit of buffering), and what to do with a
+    network whose weights are non-finite or larger in magnitude than ``max_abs_weight``: ``refuse`` (error
+    naming it), ``drop`` (skip it with a warning; its id is listed in the metadata) or ``keep`` (write it;
+    listed in the metadata as flagged)."""
 
     rows_per_shard: int = 4096
     batch_rows: int = 256
+    bad_weights: str = "refuse"
+    max_abs_weight: float = 1e6
 
     def __post_init__(self) -> None:
         if self.rows_per_shard < 1 or self.batch_rows < 1:
             raise ValueError(f"rows_per_shard and batch_rows must be >= 1, got {self}")
+        if self.bad_weights not in BAD_WEIGHT_POLICIES:
+            raise ValueError(f"bad_weights must be one of {', '.join(BAD_WEIGHT_POLICIES)}, got {self.bad_weights!r}")
+        if not self.max_abs_weight > 0:
+            raise ValueError(f"max_abs_weight must be > 0, got {self.max_abs_weight}")
+
+
+def weight_problem(net: NetworkWeights, max_abs_weight: float) -> str | None:
+    """What is wrong with ``net``'s numbers (non-finite, or beyond ``max_abs_weight``), or ``None``."""
+    tensors = [*net.weights, *net.biases]
+    if not all(bool(torch.isfinite(t).all()) for t in tensors):
+        return "non-finite weights"
+    largest = max(float(t.abs().max()) for t in tensors if t.numel())
+    if largest > max_abs_weight:
+        return f"a weight of magnitude {largest:.3g} (above max_abs_weight {max_abs_weight:g})"
+    return None
 
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
@@ -111,8 +136,18 @@ def write_dataset(
         sink = _ShardSink(tmp, config)
         buffer: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for net, split in rows:
-            where = f"network {stats.rows} (id {net.meta.get('id')!r})"
+        flagged: list[str] = []
+        for index, (net, split) in enumerate(rows):
+            where = f"network {index} (id {net.meta.get('id')!r})"
+            problem = weight_problem(net, config.max_abs_weight)
+            if problem is not None:
+                what = f"{source.get('path', path)}: {where} has {problem}"
+                if config.bad_weights == "refuse":
+                    raise ValueError(f"{what}; nothing was written (bad_weights: drop skips such networks)")
+                flagged.append(str(net.meta.get("id")))
+                if config.bad_weights == "drop":
+                    warnings.warn(f"{what}; dropped", stacklevel=2)
+                    continue
             if net.meta.get("id") is None:
                 raise ValueError(f"{where}: no meta['id'] (every network of a dataset needs a unique id)")
             if str(net.meta["id"]) in seen:
@@ -136,6 +171,7 @@ def write_dataset(
             "params": params,
             "params_hash": params_hash(params),
             **(extra or {}),
+            "bad_weights": {"policy": config.bad_weights, "max_abs_weight": config.max_abs_weight, "ids": flagged},
             "shards": sink.shards,
             "write_seconds": round(time.perf_counter() - start, 3),
         }

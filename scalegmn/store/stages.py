@@ -99,6 +99,8 @@ def shard_zoo(
         overwrite=overwrite,
         inputs=[source],
     )
-    return StageSummary(metadata["num_rows"] + len(plan.dropped), metadata["num_rows"], time.perf_counter() - start,
+    bad = metadata["bad_weights"]["ids"]
+    read = metadata["num_rows"] + len(plan.dropped) + (len(bad) if shards.bad_weights == "drop" else 0)
+    return StageSummary(read, metadata["num_rows"], time.perf_counter() - start,
                         {"split_sizes": metadata["split_sizes"], "dropped_eval_copies": len(plan.dropped),
-                         "shards": len(metadata["shards"])})
+                         "shards": len(metadata["shards"]), "bad_weights": len(bad)})

@@ -1,7 +1,7 @@
 """Evaluation metrics of the tasks (DESIGN §8): Kendall τ, R², MSE, accuracy.
 
-Every function takes whole-split arrays and returns plain ``float`` values (NaN where undefined, e.g.
-Kendall τ of a constant prediction).
+Every function takes whole-split arrays and returns plain ``float`` values (NaN only where undefined:
+constant targets, an empty split).
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ def _as_array(values) -> np.ndarray:
 
 
 def kendall_tau(true, pred) -> float:
-    """Kendall rank correlation (τ-b) between targets and predictions; NaN if either is constant."""
+    """Kendall rank correlation (τ-b) between targets and predictions: 0 for a constant prediction (it
+    ranks nothing), NaN for constant targets or fewer than two values (undefined)."""
     t, p = _as_array(true), _as_array(pred)
-    if len(t) < 2 or np.ptp(t) == 0 or np.ptp(p) == 0:
+    if len(t) < 2 or np.ptp(t) == 0:
         return math.nan
+    if np.ptp(p) == 0:
+        return 0.0
     return float(kendalltau(t, p).statistic)
 
 
