@@ -3,23 +3,24 @@
 Usage: python pipelines/augment.py ZOO   reads datasets/zoos/ZOO, writes datasets/augmented/ZOO.
 """
 
-import subprocess
 import sys
 
-import yaml
-
+from scalegmn.config import from_mapping, read_section
+from scalegmn.errors import report_errors
 from scalegmn.report.timings import record_stage
+from scalegmn.store.augment import AugmentConfig
+from scalegmn.store.stages import augment_zoo
 
-zoo = sys.argv[1]
-params = yaml.safe_load(open("params.yaml"))["augment"][zoo]
-flag = {True: "--", False: "--no-"}
-with record_stage(f"augment-{zoo}"):
-    code = subprocess.call([
-        "scalegmn", "augment", f"datasets/zoos/{zoo}", f"datasets/augmented/{zoo}",
-        "--copies", str(params["copies"]), "--seed", str(params["seed"]),
-        "--max-log-scale", str(params["max_log_scale"]),
-        f"{flag[params['permute']]}permute", f"{flag[params['scale']]}scale",
-        f"{flag[params['canonicalize']]}canonicalize",
-    ])
-    if code:
-        sys.exit(code)
+
+def main() -> None:
+    zoo = sys.argv[1]
+    section = read_section("params.yaml", "augment")
+    if not isinstance(section, dict) or zoo not in section:
+        sys.exit(f"error: params.yaml: augment: no entry for zoo {zoo!r}")
+    config = from_mapping(AugmentConfig, section[zoo], f"params.yaml: augment.{zoo}")
+    with record_stage(f"augment-{zoo}"):
+        summary = augment_zoo(f"datasets/zoos/{zoo}", f"datasets/augmented/{zoo}", config)
+    print(summary.line)
+
+
+report_errors(main)

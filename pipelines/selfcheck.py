@@ -3,8 +3,20 @@
 import subprocess
 import sys
 
-import yaml
+from scalegmn.config import ConfigError, check_keys, coerce, read_section
+from scalegmn.errors import report_errors
 
-params = yaml.safe_load(open("params.yaml"))["selfcheck"]
-sys.exit(subprocess.call(["scalegmn", "selfcheck", "--seed", str(params["seed"]), "--trials", str(params["trials"]),
-                          "--out", "reports/selfcheck.json"]))
+
+def main() -> None:
+    where = "params.yaml: selfcheck"
+    params = read_section("params.yaml", "selfcheck") or {}
+    check_keys(params, ["seed", "trials"], where)
+    missing = [k for k in ("seed", "trials") if k not in params]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    seed, trials = (coerce(params[k], int, f"{where}: {k}") for k in ("seed", "trials"))
+    sys.exit(subprocess.call(["scalegmn", "selfcheck", "--seed", str(seed), "--trials", str(trials),
+                              "--out", "reports/selfcheck.json"]))
+
+
+report_errors(main)

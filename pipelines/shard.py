@@ -3,21 +3,24 @@
 Usage: python pipelines/shard.py ZOO   reads datasets/augmented/ZOO, writes datasets/graphs/ZOO.
 """
 
-import subprocess
 import sys
 
-import yaml
-
+from scalegmn.config import from_mapping, read_section, split_mapping
+from scalegmn.errors import report_errors
 from scalegmn.report.timings import record_stage
+from scalegmn.store.shards import ShardConfig
+from scalegmn.store.splits import SplitConfig
+from scalegmn.store.stages import shard_zoo
 
-zoo = sys.argv[1]
-params = yaml.safe_load(open("params.yaml"))["shard"]
-with record_stage(f"shard-{zoo}"):
-    code = subprocess.call([
-        "scalegmn", "shard", f"datasets/augmented/{zoo}", f"datasets/graphs/{zoo}",
-        "--train", str(params["train"]), "--val", str(params["val"]), "--test", str(params["test"]),
-        "--seed", str(params["seed"]), "--rows-per-shard", str(params["rows_per_shard"]),
-        "--batch-rows", str(params["batch_rows"]),
-    ])
-    if code:
-        sys.exit(code)
+
+def main() -> None:
+    zoo = sys.argv[1]
+    where = "params.yaml: shard"
+    split_values, shard_values = split_mapping(read_section("params.yaml", "shard"), (SplitConfig, ShardConfig), where)
+    splits, shards = from_mapping(SplitConfig, split_values, where), from_mapping(ShardConfig, shard_values, where)
+    with record_stage(f"shard-{zoo}"):
+        summary = shard_zoo(f"datasets/augmented/{zoo}", f"datasets/graphs/{zoo}", splits, shards)
+    print(summary.line)
+
+
+report_errors(main)

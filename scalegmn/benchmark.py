@@ -22,10 +22,12 @@ from typing import Any
 import pandas as pd
 
 from scalegmn.io import atomic_file, write_json
-from scalegmn.tasks import get_task
+from scalegmn.config import ConfigError, check_keys
+from scalegmn.tasks import TASKS, get_task
 from scalegmn.train import NonFiniteError, TrainConfig, fingerprint_diff, read_result, run_fingerprint, train
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
+BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets")  # read by the pipeline's train stage
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -40,17 +42,20 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_config(settings: dict[str, Any], task: str, method: str, where: str = "train settings") -> TrainConfig:
     """The :class:`TrainConfig` of one (task, method) from layered settings (see the module docstring);
-    top-level keys other than :data:`SETTINGS_KEYS` (e.g. ``seeds``, ``datasets``) are ignored."""
+    top-level keys must be :data:`SETTINGS_KEYS` or :data:`BENCHMARK_KEYS` (the latter are not read here) and
+    ``tasks`` keys task names; a :class:`ConfigError` names ``where`` and the key otherwise."""
+    check_keys(settings, list(SETTINGS_KEYS + BENCHMARK_KEYS), where, "section")
+    check_keys(settings.get("tasks") or {}, list(TASKS), f"{where}: tasks", "task")
     layers: list[Any] = [settings.get("defaults")]
     for section, key in (("tasks", task), ("methods", method), ("runs", f"{task}/{method}")):
         table = settings.get(section) or {}
         if not isinstance(table, dict):
-            raise ValueError(f"{where}: section {section!r} must be a mapping")
+            raise ConfigError(f"{where}: section {section!r} must be a mapping")
         layers.append(table.get(key))
     values: dict[str, Any] = {}
     for layer in layers:
         if layer is not None and not isinstance(layer, dict):
-            raise ValueError(f"{where}: settings for {task}/{method} must be mappings, got {layer!r}")
+            raise ConfigError(f"{where}: settings for {task}/{method} must be mappings, got {layer!r}")
         values = _merge(values, layer or {})
     return TrainConfig.from_dict(values, f"{where} ({task}/{method})")
 
@@ -63,14 +68,15 @@ def run_dir(root: str | Path, task: str, method: str, seed: int) -> Path:
 @dataclass
 class Benchmark:
     """What to run: tasks × methods × seeds, the dataset (directory or object) of each zoo kind
-    (``cnn``/``inr``) or task name,
-    and the layered settings."""
+    (``cnn``/``inr``) or task name, the layered settings and how to verify the datasets."""
 
     tasks: list[str]
     methods: list[str]
     seeds: list[int]
     datasets: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    verify: bool | None = None  # shard checksums: see scalegmn.store.open_dataset
+    where: str = "train settings"  # where the settings came from, for error messages
 
     def dataset_for(self, task: str) -> Any:
         path = self.datasets.get(task) or self.datasets.get(get_task(task).zoo)
@@ -88,7 +94,7 @@ class Benchmark:
         (from its checkpoint).
         """
         out = run_dir(out_root, task, method, seed)
-        config = resolve_config(self.settings, task, method).with_overrides(overrides or [])
+        config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
         dataset = self.dataset_for(task)
         if resume and (out / "result.json").is_file():
             previous = read_result(out)
@@ -101,17 +107,20 @@ class Benchmark:
                                  "rerun with --no-resume to replace it, or choose another --out")
         try:
             result = train(task, method, dataset, seed=seed, out_dir=out, config=config, method=method,
-                           resume=resume)
+                           resume=resume, verify=self.verify)
         except NonFiniteError:
             return read_result(out)
         assert result is not None
         return result
 
     def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None) -> list[dict[str, Any]]:
-        """Every run, in task, method, seed order; returns the result records (failed runs included)."""
+        """Every run, in task, method, seed order; returns the result records (failed runs included). Every
+        task, dataset and configuration is checked before the first run starts."""
         for task in self.tasks:
             get_task(task)
             self.dataset_for(task)
+            for method in self.methods:
+                resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
         return [self.run_one(t, m, s, out_root, resume, overrides)
                 for t in self.tasks for m in self.methods for s in self.seeds]
 

@@ -60,7 +60,12 @@ def build_model(name: str, example, out_dim: int, **config) -> nn.Module:
     builder = resolve(name)
     if config.get("equivariant") and name in BUILDERS and name not in EQUIVARIANT_MODELS:
         raise ValueError(f"model {name!r} has no equivariant variant; use one of {', '.join(EQUIVARIANT_MODELS)}")
-    model = builder(example=example, out_dim=out_dim, **config)
+    try:
+        model = builder(example=example, out_dim=out_dim, **config)
+    except TypeError as err:  # an unknown option, or a class that does not follow the protocol
+        raise ValueError(f"model {name!r} cannot be built as {name}(example=..., out_dim=..., "
+                         f"{', '.join(f'{k}=...' for k in config)}): {err}; see the protocol in "
+                         "scalegmn.registry") from None
     if not isinstance(model, nn.Module):
         raise ValueError(f"model {name!r} built a {type(model).__name__}, not a torch.nn.Module")
     return model

@@ -22,7 +22,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
+from scalegmn.config import ConfigError, from_mapping
 from scalegmn.io import atomic_file, exclusive_lock, write_json, write_text
 from scalegmn.runtime import retain_freed_memory
 from scalegmn.store import GraphDatasetBase, collate_graphs, open_dataset
@@ -41,6 +42,7 @@ from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
 from scalegmn.tasks.metrics import is_better
 
 ModelFactory = Callable[..., nn.Module]
+AMP_DTYPES: tuple[str, ...] = ("bfloat16", "float16")
 CHECKPOINT = "checkpoint.pt"
 LOCK_FILE = ".lock"  # held by the process training into a run directory (removed when it ends)
 
@@ -80,28 +82,38 @@ class TrainConfig:
     progress: bool = True
     model: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        checks = [
+            (self.epochs >= 1, "epochs", ">= 1"), (self.batch_size >= 1, "batch_size", ">= 1"),
+            (self.eval_batch_size >= 1, "eval_batch_size", ">= 1"), (self.lr > 0, "lr", "> 0"),
+            (self.weight_decay >= 0, "weight_decay", ">= 0"), (self.grad_clip > 0, "grad_clip", "> 0"),
+            (self.warmup_epochs >= 0, "warmup_epochs", ">= 0"), (self.num_threads >= 0, "num_threads", ">= 0"),
+            (self.amp_dtype in AMP_DTYPES, "amp_dtype", f"one of {', '.join(AMP_DTYPES)}"),
+            (self.image_size is None or self.image_size >= 1, "image_size", ">= 1 or null"),
+            (self.num_examples >= 0, "num_examples", ">= 0"),
+        ]
+        for ok, key, rule in checks:
+            if not ok:
+                raise ConfigError(f"{key} must be {rule}, got {getattr(self, key)!r}")
+
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "config") -> "TrainConfig":
-        """A config from a mapping; ``ValueError`` naming ``where`` and the unknown keys."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown training options {unknown}; known: {', '.join(sorted(known))}")
-        return cls(**copy.deepcopy(values))
+        """A config from a mapping, type- and range-checked; :class:`ConfigError` naming ``where``."""
+        return from_mapping(cls, copy.deepcopy(values), where)
 
-    def with_overrides(self, overrides: Sequence[str]) -> "TrainConfig":
+    def with_overrides(self, overrides: Sequence[str], where: str = "--config") -> "TrainConfig":
         """Apply ``key=value`` strings (values parsed as YAML; ``model.hidden=64`` sets a model option)."""
         values = asdict(self)
         for item in overrides:
             key, sep, raw = item.partition("=")
             if not sep or not key:
-                raise ValueError(f"config override {item!r} is not of the form key=value")
+                raise ConfigError(f"{where} {item!r}: not of the form key=value")
             value = yaml.safe_load(raw)
             if key.startswith("model."):
                 values["model"][key[len("model."):]] = value
             else:
                 values[key] = value
-        return TrainConfig.from_dict(values, "overrides")
+        return TrainConfig.from_dict(values, where)
 
     def fingerprint(self) -> dict[str, Any]:
         """The options that change the result (checked when resuming)."""

@@ -81,3 +81,36 @@ def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     status = json.loads(run([str(BIN / "dvc"), "status", "--json"], project))
     assert status and all("statnn" in stage for stage in status), status
+
+
+def edited_params(project: Path, edit) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    edit(params)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.mark.parametrize("stage, edit, message", [
+    ("augment.py", lambda p: p["augment"]["digits-cnn"].update(copiez=3),
+     "params.yaml: augment.digits-cnn: unknown option 'copiez' (did you mean 'copies'?)"),
+    ("augment.py", lambda p: p["augment"]["digits-cnn"].update(copies="three"),
+     "params.yaml: augment.digits-cnn: copies: expected an integer, got 'three'"),
+    ("shard.py", lambda p: p.pop("shard"), "params.yaml: no section 'shard'"),
+    ("shard.py", lambda p: p["shard"].update(train="most"), "params.yaml: shard: train: expected a number, got 'most'"),
+    ("shard.py", lambda p: p["shard"].update(bad_weights="ignore"),
+     "params.yaml: shard: bad_weights must be one of refuse, drop, keep, got 'ignore'"),
+    ("zoo.py", lambda p: p["zoo"]["digits-cnn"].update(epochs="many"),
+     "params.yaml: zoo.digits-cnn: epochs: expected an integer, got 'many'"),
+    ("train.py", lambda p: p["train"]["defaults"].update(lr="fast"),
+     "params.yaml: train (genpred-relu/mlp): lr: expected a number, got 'fast'"),
+    ("report.py", lambda p: p["report"].update(histogram_bin=3),
+     "params.yaml: report: unknown option 'histogram_bin' (did you mean 'histogram_bins'?)"),
+])
+def test_a_bad_params_entry_stops_the_stage_with_a_message_naming_it(tmp_path, stage, edit, message):
+    project = project_copy(tmp_path / "project")
+    edited_params(project, edit)
+    args = {"train.py": ["genpred-relu", "mlp", "0"], "report.py": []}.get(stage, ["digits-cnn"])
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", OMP_WAIT_POLICY="PASSIVE")
+    proc = subprocess.run([str(BIN / "python"), f"pipelines/{stage}", *args], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"error: {message}") and proc.stderr.count("\n") == 1, proc.stderr  # no traceback

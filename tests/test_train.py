@@ -139,10 +139,28 @@ def test_warmup_raises_the_learning_rate_linearly_then_holds():
 def test_config_overrides_parse_values_and_reject_unknown_keys():
     cfg = TrainConfig().with_overrides(["lr=0.01", "amp=true", "model.hidden=64", "model.symmetry=scale"])
     assert cfg.lr == 0.01 and cfg.amp is True and cfg.model == {"hidden": 64, "symmetry": "scale"}
-    with pytest.raises(ValueError, match="unknown training options \\['lrr'\\]"):
+    with pytest.raises(ValueError, match="--config: unknown option 'lrr' \\(did you mean 'lr'\\?\\)"):
         TrainConfig().with_overrides(["lrr=1"])
     with pytest.raises(ValueError, match="key=value"):
         TrainConfig().with_overrides(["lr"])
+
+
+@pytest.mark.parametrize("override, problem", [
+    ("epochs=abc", "--config: epochs: expected an integer, got 'abc'"),
+    ("epochs=0", "--config: epochs must be >= 1, got 0"),
+    ("batch_size=0", "--config: batch_size must be >= 1, got 0"),
+    ("amp_dtype=float8", "--config: amp_dtype must be one of bfloat16, float16, got 'float8'"),
+    ("lr=-1", "--config: lr must be > 0, got -1.0"),
+    ("amp=maybe", "--config: amp: expected true or false, got 'maybe'"),
+])
+def test_bad_training_options_are_refused_naming_the_key_and_value(override, problem):
+    with pytest.raises(ValueError) as err:
+        TrainConfig().with_overrides([override])
+    assert str(err.value) == problem
+
+
+def test_yaml_exponents_read_as_strings_still_count_as_numbers():
+    assert TrainConfig().with_overrides(["lr=1e-4"]).lr == 1e-4
 
 
 # ----------------------------------------------------------------------------- benchmark runner
@@ -161,8 +179,14 @@ def test_settings_layer_defaults_task_method_and_run():
     assert cfg.model == {"hidden": 32, "layers": 3}
     other = resolve_config(settings, "genpred-relu", "gmn")
     assert (other.epochs, other.lr, other.model) == (5, 1e-3, {"hidden": 16, "layers": 2})
-    with pytest.raises(ValueError, match=r"genpred-relu/gmn.*unknown training options \['epoch'\]"):
+    with pytest.raises(ValueError, match=r"genpred-relu/gmn\): unknown option 'epoch' \(did you mean 'epochs'\?\)"):
         resolve_config({"defaults": {"epoch": 3}}, "genpred-relu", "gmn")
+    with pytest.raises(ValueError, match=r"unknown section 'defualts' \(did you mean 'defaults'\?\)"):
+        resolve_config({"defualts": {"epochs": 3}}, "genpred-relu", "gmn")
+    with pytest.raises(ValueError, match=r"tasks: unknown task 'genpred-rel' \(did you mean 'genpred-relu'\?\)"):
+        resolve_config({"tasks": {"genpred-rel": {"epochs": 3}}}, "genpred-relu", "gmn")
+    with pytest.raises(ValueError, match=r"params.yaml: train \(genpred-relu/gmn\): lr: expected a number, got 'fast'"):
+        resolve_config({"defaults": {"lr": "fast"}}, "genpred-relu", "gmn", "params.yaml: train")
 
 
 def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):

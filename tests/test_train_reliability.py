@@ -2,6 +2,7 @@
 dataset or configuration, and one run directory is trained by one process at a time."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -170,3 +171,32 @@ def test_kendall_tau_of_a_constant_model_is_reported_as_zero_not_nan(tmp_path):
     result = train("genpred-relu", Constant, tmp_path / "ds", seed=0, out_dir=tmp_path / "run",
                    config=config(model={}))
     assert result["status"] == "ok" and result["test"]["kendall_tau"] == 0.0
+
+
+def test_train_verify_option_catches_a_flip_the_cheap_default_cannot_see(tmp_path):
+    stored(tmp_path / "ds", nets())
+    open_dataset(tmp_path / "ds")  # verified and recorded
+    shard = tmp_path / "ds" / "shard-00000.arrow"
+    st = shard.stat()
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    shard.write_bytes(bytes(data))
+    os.utime(shard, ns=(st.st_atime_ns, st.st_mtime_ns))
+    args = ["train", "--task", "genpred-relu", "--model", "mlp", "--dataset", tmp_path / "ds", "--no-progress",
+            "--config", "epochs=1", "--config", "model.hidden=8"]
+    code, out = invoke(*args, "--out", tmp_path / "run-verify", "--verify")
+    assert code == 2 and "shard-00000.arrow: SHA-256 does not match" in out
+    code, out = invoke(*args, "--out", tmp_path / "run-no-verify", "--no-verify")
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("path, problem", [
+    ("fractions:Fraction", "model 'fractions:Fraction' cannot be built as fractions:Fraction(example=..., out_dim=..."),
+    ("collections:OrderedDict", "model 'collections:OrderedDict' built a OrderedDict, not a torch.nn.Module"),
+    ("collections:NoSuchClass", "module 'collections' has no class 'NoSuchClass'"),
+])
+def test_an_import_path_that_is_not_a_metanetwork_is_a_clear_error(tmp_path, path, problem):
+    stored(tmp_path / "ds", nets())
+    code, out = invoke("train", "--task", "genpred-relu", "--model", path, "--dataset", tmp_path / "ds",
+                       "--out", tmp_path / "run", "--no-progress")
+    assert code == 2 and problem in out

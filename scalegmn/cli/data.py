@@ -40,8 +40,7 @@ def augment(
         summary = augment_zoo(zoo, out, config, part_size=part_size, overwrite=overwrite)
     except ValueError as err:
         _fail(str(err))
-    console.print(f"augment: {summary.read} networks + {summary.details['copies']} copies -> {out} "
-                  f"in {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)", soft_wrap=True)
+    console.print(summary.line, soft_wrap=True)
 
 
 @app.command("shard")
@@ -70,14 +69,7 @@ def shard(
                             ShardConfig(rows_per_shard, batch_rows, bad_weights, max_abs_weight), overwrite=overwrite)
     except ValueError as err:
         _fail(str(err))
-    sizes = summary.details["split_sizes"]
-    console.print(f"shard: {summary.written} networks (train {sizes['train']}, val {sizes['val']}, "
-                  f"test {sizes['test']}; {summary.details['dropped_eval_copies']} copies of val/test networks "
-                  f"dropped) -> {out} in "
-                  f"{summary.details['shards']} shards, {summary.seconds:.1f} s ({summary.per_second:.0f} networks/s)"
-                  + (f"; {summary.details['bad_weights']} networks with bad weights ({bad_weights})"
-                     if summary.details["bad_weights"] else ""),
-                  soft_wrap=True)
+    console.print(summary.line, soft_wrap=True)
 
 
 @app.command("publish")

@@ -12,6 +12,9 @@ from rich.table import Table
 
 from scalegmn.cli.main import app, console
 
+VERIFY = typer.Option(None, "--verify/--no-verify", help="Check the dataset shards' SHA-256: always / never "
+                      "(default: once per shard file version, recorded in $SCALEGMN_CACHE_DIR).")
+
 
 def _settings(path: Path | None, section: str | None) -> dict[str, Any]:
     """The layered training settings from a YAML file (optionally one top-level section of it)."""
@@ -28,6 +31,10 @@ def _settings(path: Path | None, section: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise typer.BadParameter(f"{path}: settings must be a mapping")
     return data
+
+
+def _where(path: Path | None, section: str | None) -> str:
+    return "train settings" if path is None else f"{path}" + (f": {section}" if section else "")
 
 
 def _csv(value: str, cast=str) -> list:
@@ -60,15 +67,16 @@ def train_command(
     device: str | None = typer.Option(None, help="auto (CUDA if present), cpu, cuda, cuda:1 ..."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from out/checkpoint.pt if present."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    verify: bool | None = VERIFY,
 ) -> None:
     """Train and evaluate one metanetwork on one task (works under `torchrun --nproc-per-node N`)."""
     from scalegmn.benchmark import resolve_config
     from scalegmn.train import train
 
     try:
-        cfg = resolve_config(_settings(settings, section), task, model).with_overrides(
+        cfg = resolve_config(_settings(settings, section), task, model, _where(settings, section)).with_overrides(
             list(config) + _shortcuts(amp, compile_, device, progress))
-        train(task, model, dataset, seed=seed, out_dir=out, config=cfg, method=model, resume=resume)
+        train(task, model, dataset, seed=seed, out_dir=out, config=cfg, method=model, resume=resume, verify=verify)
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -87,6 +95,7 @@ def benchmark_command(
     section: str | None = typer.Option(None, help="Top-level section of --settings to use, e.g. train."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Reuse finished runs and resume interrupted ones."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    verify: bool | None = VERIFY,
 ) -> None:
     """Run every task × method × seed on the same splits; write results.json, results.csv and a summary."""
     from scalegmn.benchmark import Benchmark, summary_table, write_results
@@ -97,7 +106,8 @@ def benchmark_command(
         if not sep:
             raise typer.BadParameter(f"--dataset {item!r} is not KIND=PATH")
         datasets[key] = path
-    bench = Benchmark(_csv(tasks), _csv(methods), _csv(seeds, int), datasets, _settings(settings, section))
+    bench = Benchmark(_csv(tasks), _csv(methods), _csv(seeds, int), datasets, _settings(settings, section),
+                      verify=verify, where=_where(settings, section))
     start = time.perf_counter()
     try:
         records = bench.run(out, resume, list(config) + _shortcuts(False, False, None, progress))

@@ -24,16 +24,33 @@ from scalegmn.weights import NetworkWeights
 
 @dataclass(frozen=True)
 class StageSummary:
-    """What a stage did: networks read and written, seconds, networks written per second."""
+    """What a stage did: its name, networks read and written, seconds, networks written per second, the
+    output path and stage-specific ``details``; :attr:`line` is the one-line report."""
 
+    stage: str
     read: int
     written: int
     seconds: float
+    out: str
     details: dict[str, Any]
 
     @property
     def per_second(self) -> float:
         return self.written / max(self.seconds, 1e-9)
+
+    @property
+    def line(self) -> str:
+        d = self.details
+        if self.stage == "augment":
+            what = f"{self.read} networks + {d['copies']} copies"
+        else:
+            sizes = d["split_sizes"]
+            what = (f"{self.written} networks (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
+                    f"{d['dropped_eval_copies']} copies of val/test networks dropped"
+                    + (f"; {d['bad_weights']} with bad weights ({d['bad_weights_policy']})" if d["bad_weights"] else "")
+                    + f") in {d['shards']} shards")
+        return (f"{self.stage}: {what} -> {self.out} in {self.seconds:.1f} s "
+                f"({self.per_second:.0f} networks/s)")
 
 
 def open_zoo(path: str | Path) -> tuple[dict[str, Any], Callable[[], Iterator[NetworkWeights]]]:
@@ -62,7 +79,7 @@ def augment_zoo(source: str | Path, out: str | Path, config: AugmentConfig, part
                 "augmented_from": {"path": str(source), "info": info}}
     with atomic_dir(out, zoo.ZOO_KIND, overwrite=overwrite, inputs=[source]) as tmp:
         written = zoo.save_zoo(tmp, augment_stream(counted(), config), out_info, part_size=part_size)
-    return StageSummary(counter["read"], written, time.perf_counter() - start,
+    return StageSummary("augment", counter["read"], written, time.perf_counter() - start, str(out),
                         {"copies": written - counter["read"], "copies_per_network": config.copies})
 
 
@@ -101,6 +118,7 @@ def shard_zoo(
     )
     bad = metadata["bad_weights"]["ids"]
     read = metadata["num_rows"] + len(plan.dropped) + (len(bad) if shards.bad_weights == "drop" else 0)
-    return StageSummary(read, metadata["num_rows"], time.perf_counter() - start,
+    return StageSummary("shard", read, metadata["num_rows"], time.perf_counter() - start, str(out),
                         {"split_sizes": metadata["split_sizes"], "dropped_eval_copies": len(plan.dropped),
-                         "shards": len(metadata["shards"]), "bad_weights": len(bad)})
+                         "shards": len(metadata["shards"]), "bad_weights": len(bad),
+                         "bad_weights_policy": shards.bad_weights})
