@@ -18,6 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)
 
 repro: setup
+	$(BIN)/python scripts/clear_stale_dvc_lock.py
 	PATH="$(abspath $(BIN)):$$PATH" dvc repro
 
 test: setup
