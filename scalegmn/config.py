@@ -39,6 +39,15 @@ def check_keys(values: Mapping[str, Any], known: list[str], where: str, what: st
                               f"known: {', '.join(known)}")
 
 
+_SCALARS: dict[type, tuple[tuple[type, ...], str]] = {  # field type: accepted value types, their name
+    bool: ((bool,), "true or false"),
+    int: ((int,), "an integer"),
+    float: ((int, float), "a number"),
+    str: ((str,), "a string"),
+    Path: ((str, Path), "a path"),
+}
+
+
 def _name(hint: Any) -> str:
     if isinstance(hint, type):
         return hint.__name__
@@ -79,10 +88,17 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
         return dict(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
+    if hint in _SCALARS:
+        accepted, what = _SCALARS[hint]
+        if hint is float and isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if not isinstance(value, accepted) or (isinstance(value, bool) and hint is not bool):
+            raise ConfigError(f"{where}: expected {what}, got {value!r}")
+        return hint(value)
+    return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where}: expected an integer, got {value!r}")
