@@ -54,6 +54,8 @@ COMMANDS = {
     "augment": lambda zoo, out: ["augment", zoo, out, "--copies", 1],
     "zoo export": lambda zoo, out: ["zoo", "export", zoo, out],
     "zoo merge": lambda zoo, out: ["zoo", "merge", out, zoo],
+    "zoo generate inr": lambda zoo, out: ["zoo", "generate", "inr", "--out", out, "--size", 2, "--steps", 2,
+                                          "--workers", 1, "--no-progress"],
 }
 
 
