@@ -118,7 +118,8 @@ def bench_loader(
     seed: int = typer.Option(0, help="Shuffle seed."),
     out: Path | None = typer.Option(None, help="Write the measurements as JSON here."),
 ) -> None:
-    """Measure graph loading throughput (graphs/s) of the shard-backed dataset's loader."""
+    """Measure graph loading throughput (graphs/s) of the shard-backed dataset's loader and the time to open
+    it with and without checksum verification."""
     import torch
 
     from scalegmn.store import ShardConfig, open_dataset, write_dataset
@@ -142,7 +143,11 @@ def bench_loader(
                           config=ShardConfig())
             write_rate = synthetic / (time.perf_counter() - start)
         try:
-            ds = open_dataset(dataset)
+            opened = {}
+            for how, verify in (("verified", True), ("recorded", None), ("unverified", False)):
+                start = time.perf_counter()
+                ds = open_dataset(dataset, verify=verify)
+                opened[how] = time.perf_counter() - start
         except ValueError as err:
             _fail(str(err))
         loader = ds.loader(batch_size=batch_size, shuffle=True, seed=seed)
@@ -154,9 +159,11 @@ def bench_loader(
             rates.append(graphs / (time.perf_counter() - start))
     result = {"dataset": name, "rows": len(ds), "batch_size": batch_size, "epochs": epochs,
               "threads": torch.get_num_threads(), "graphs_per_s": rates, "best_graphs_per_s": max(rates),
-              "shard_write_networks_per_s": write_rate}
+              "shard_write_networks_per_s": write_rate, "open_seconds": opened}
     if out is not None:
         write_json(out, result)
     console.print(f"bench-loader: {len(ds)} graphs x {epochs} epochs, batch {batch_size}, {torch.get_num_threads()} "
                   f"threads: {max(rates):.0f} graphs/s best, {sum(rates) / len(rates):.0f} mean"
-                  + (f"; shard write {write_rate:.0f} networks/s" if write_rate else ""), soft_wrap=True)
+                  + (f"; shard write {write_rate:.0f} networks/s" if write_rate else "")
+                  + f"; open {opened['verified']:.2f} s hashing every shard, {opened['recorded']:.2f} s when "
+                    f"already verified, {opened['unverified']:.2f} s unverified", soft_wrap=True)
