@@ -81,7 +81,9 @@ def test_bench_loader_reports_throughput(tmp_path):
     code, out = invoke("bench-loader", "--synthetic", 40, "--epochs", 1, "--batch-size", 16,
                        "--out", tmp_path / "b.json")
     assert code == 0, out
-    assert "graphs/s" in out and json.loads((tmp_path / "b.json").read_text())["rows"] == 40
+    result = json.loads((tmp_path / "b.json").read_text())
+    assert "graphs/s" in out and result["rows"] == 40
+    assert set(result["open_seconds"]) == {"verified", "recorded", "unverified"} and "hashing every shard" in out
     code, out = invoke("bench-loader", "--synthetic", 10, "--kind", "inr", "--epochs", 1)
     assert code == 0 and "10 graphs x 1 epochs" in out
 
