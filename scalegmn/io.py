@@ -10,6 +10,7 @@ alive) is removed by the next write of the same target.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -179,6 +180,15 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if os.path.lexists(tmp):
             _remove(tmp)
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+    """Hex SHA-256 of the file at ``path`` (read in ``chunk``-byte blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:

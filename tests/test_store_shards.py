@@ -9,9 +9,9 @@ import torch
 
 from scalegmn.examples import random_mlp
 from scalegmn.store import GraphDataset, ShardConfig, collate_graphs, open_dataset, write_dataset
+from scalegmn.io import file_sha256
 from scalegmn.store import verified
 from scalegmn.store.metadata import METADATA_FILE
-from scalegmn.store.shards import file_sha256
 from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 from scalegmn.weights import forward
 

@@ -1,11 +1,14 @@
 """Our zoo format: exact round trip, streaming parts, incomplete or corrupt zoos rejected."""
 
+import json
+import shutil
+
 import pytest
 import torch
 
 from scalegmn.examples import random_cnn, random_siren
 from scalegmn.weights import forward
-from scalegmn.zoo import iter_zoo, read_info, save_zoo
+from scalegmn.zoo import iter_zoo, merge_zoos, read_info, save_zoo
 
 
 def nets(n):
@@ -34,16 +37,68 @@ def test_zoo_without_info_is_incomplete(tmp_path):
         list(iter_zoo(tmp_path / "z"))
 
 
-def test_corrupt_part_is_named(tmp_path):
+def as_version_1(zoo):
+    """Rewrite a zoo's info.json as format version 1 (no part list), as zoos were written before."""
+    info = json.loads((zoo / "info.json").read_text())
+    info.pop("parts")
+    info["format_version"] = 1
+    (zoo / "info.json").write_text(json.dumps(info))
+
+
+def test_truncated_part_is_named(tmp_path):
     save_zoo(tmp_path / "z", nets(3), {"name": "t"}, part_size=2)
     part = tmp_path / "z" / "part-00001.pt"
     part.write_bytes(part.read_bytes()[:20])
+    with pytest.raises(ValueError, match=r"part-00001.pt: 20 bytes but info.json says \d+ \(truncated or modified"):
+        list(iter_zoo(tmp_path / "z"))
+    as_version_1(tmp_path / "z")
     with pytest.raises(ValueError, match="part-00001.pt: unreadable zoo part"):
         list(iter_zoo(tmp_path / "z"))
 
 
-def test_missing_part_is_detected(tmp_path):
-    save_zoo(tmp_path / "z", nets(3), {"name": "t"}, part_size=2)
-    (tmp_path / "z" / "part-00001.pt").unlink()
-    with pytest.raises(ValueError, match="says 3 networks but the parts hold 2"):
+def test_a_zoo_part_with_a_flipped_byte_is_refused_naming_the_part(tmp_path):
+    original = nets(3)
+    save_zoo(tmp_path / "z", original, {"name": "t"}, part_size=2)
+    part = tmp_path / "z" / "part-00000.pt"
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0x01  # inside a weight tensor
+    part.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="part-00000.pt: SHA-256 does not match info.json"):
         list(iter_zoo(tmp_path / "z"))
+    as_version_1(tmp_path / "z")  # without the checksum the part reads back with a weight silently changed
+    assert not all(a.equals(b) for a, b in zip(original, iter_zoo(tmp_path / "z")))
+
+
+def test_a_version_1_zoo_is_still_read(tmp_path):
+    original = nets(3)
+    save_zoo(tmp_path / "z", original, {"name": "t"}, part_size=2)
+    as_version_1(tmp_path / "z")
+    assert all(a.equals(b) for a, b in zip(original, iter_zoo(tmp_path / "z")))
+
+
+def test_missing_or_unlisted_parts_are_named(tmp_path):
+    save_zoo(tmp_path / "z", nets(3), {"name": "t"}, part_size=2)
+    moved = tmp_path / "z" / "part-00001.pt"
+    moved.rename(tmp_path / "kept.pt")
+    with pytest.raises(ValueError, match="part-00001.pt: zoo part listed in .*info.json is missing"):
+        list(iter_zoo(tmp_path / "z"))
+    (tmp_path / "kept.pt").rename(moved)
+    shutil.copyfile(moved, tmp_path / "z" / "part-00002.pt")
+    with pytest.raises(ValueError, match="part-00002.pt: zoo part not listed in"):
+        list(iter_zoo(tmp_path / "z"))
+
+
+def test_merged_zoo_lists_verified_parts_and_refuses_a_corrupt_piece(tmp_path):
+    save_zoo(tmp_path / "a", nets(3), {"name": "t"}, part_size=2)
+    later = nets(5)[3:]
+    save_zoo(tmp_path / "b", later, {"name": "t"}, part_size=2)
+    assert merge_zoos([tmp_path / "a", tmp_path / "b"], tmp_path / "m") == 5
+    info = read_info(tmp_path / "m")
+    assert [p["file"] for p in info["parts"]] == ["part-00000.pt", "part-00001.pt", "part-00002.pt"]
+    assert [p["networks"] for p in info["parts"]] == [2, 1, 2] and info["size"] == 5
+    assert [n.meta["id"] for n in iter_zoo(tmp_path / "m")] == ["n0", "n1", "n2", "n3", "n4"]
+    part = tmp_path / "b" / "part-00000.pt"
+    data = part.read_bytes()
+    part.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    with pytest.raises(ValueError, match="b/part-00000.pt: SHA-256 does not match"):
+        merge_zoos([tmp_path / "a", tmp_path / "b"], tmp_path / "m")

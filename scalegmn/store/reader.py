@@ -25,10 +25,10 @@ from torch import Tensor
 from torch_geometric.data import Batch
 
 from scalegmn.graph import ACTIVATION_IDS, GROUP_IDS, collate, graph_structure
+from scalegmn.io import file_sha256
 from scalegmn.store.dataset import FRAME_COLUMNS, GraphDatasetBase
 from scalegmn.store.metadata import architecture_from_dict, params_hash, read_metadata
 from scalegmn.store.rows import arrow_schema, network_from_row
-from scalegmn.store.shards import file_sha256
 from scalegmn.store.verified import is_verified, mark_verified
 from scalegmn.symmetry import SCALING_GROUPS
 from scalegmn.weights import Architecture, NetworkWeights

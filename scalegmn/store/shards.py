@@ -8,7 +8,6 @@ is written last, so an interrupted write never leaves a directory that opens as 
 
 from __future__ import annotations
 
-import hashlib
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -19,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import torch
 
-from scalegmn.io import atomic_dir, write_json
+from scalegmn.io import atomic_dir, file_sha256, write_json
 from scalegmn.store.metadata import METADATA_FILE, DatasetStats, params_hash
 from scalegmn.store.rows import arrow_schema, network_to_row, rows_to_batch
 from scalegmn.weights import NetworkWeights
@@ -61,14 +60,6 @@ def weight_problem(net: NetworkWeights, max_abs_weight: float) -> str | None:
     if largest > max_abs_weight:
         return f"a weight of magnitude {largest:.3g} (above max_abs_weight {max_abs_weight:g})"
     return None
-
-
-def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _ShardSink:

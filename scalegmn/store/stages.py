@@ -15,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 import scalegmn.zoo as zoo
-from scalegmn.io import atomic_dir, check_output_dir
+from scalegmn.io import check_output_dir
 from scalegmn.store.augment import AugmentConfig, augment_stream
 from scalegmn.store.shards import DATASET_KIND, ShardConfig, write_dataset
 from scalegmn.store.splits import SplitConfig, network_key, plan_splits
@@ -77,8 +77,8 @@ def augment_zoo(source: str | Path, out: str | Path, config: AugmentConfig, part
 
     out_info = {"name": info.get("name", Path(source).name), "kind": info.get("kind"), "augment": asdict(config),
                 "augmented_from": {"path": str(source), "info": info}}
-    with atomic_dir(out, zoo.ZOO_KIND, overwrite=overwrite, inputs=[source]) as tmp:
-        written = zoo.save_zoo(tmp, augment_stream(counted(), config), out_info, part_size=part_size)
+    written = zoo.save_zoo(out, augment_stream(counted(), config), out_info, part_size=part_size,
+                           overwrite=overwrite, inputs=[source])
     return StageSummary("augment", counter["read"], written, time.perf_counter() - start, str(out),
                         {"copies": written - counter["read"], "copies_per_network": config.copies})
 

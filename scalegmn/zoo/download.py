@@ -13,7 +13,6 @@ the SHA-256 that ``SOURCE.json`` reports for a trusted download.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import lzma
 import tarfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from scalegmn.io import atomic_dir, check_output_dir, write_json
+from scalegmn.io import atomic_dir, check_output_dir, file_sha256, write_json
 
 SMALL_CNN_ZOO_URL = "https://storage.googleapis.com/gresearch/smallcnnzoo-dataset/{}.tar.xz"
 DWS_URL = "https://www.dropbox.com/sh/56pakaxe58z29mq/{}?dl=1"
@@ -85,14 +84,6 @@ def get_source(name: str) -> ZooSource:
     return REGISTRY[name]
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _manual_hint(source: ZooSource) -> str:
     return (f"download {source.url} by other means (a browser; Dropbox/Drive links may need a confirmation page) "
             f"and run: scalegmn zoo download {source.name} --from-file PATH/{source.archive}")
@@ -144,7 +135,7 @@ def verify(source: ZooSource, archive: Path) -> str:
     size = archive.stat().st_size
     if source.size is not None and size != source.size:
         raise ValueError(f"{archive}: {size} bytes, expected {source.size} for {source.name} (truncated or wrong file)")
-    digest = sha256_of(archive)
+    digest = file_sha256(archive)
     if source.sha256 is not None and digest != source.sha256:
         raise ValueError(f"{archive}: SHA-256 {digest} does not match {source.sha256} expected for {source.name}")
     return digest

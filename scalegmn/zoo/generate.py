@@ -11,8 +11,7 @@ from typing import Any
 
 import torch
 
-from scalegmn.io import atomic_dir, check_output_dir
-from scalegmn.weights import NetworkWeights
+from scalegmn.io import check_output_dir
 from scalegmn.zoo.cnn_zoo import CnnZooConfig, generate_cnn_zoo
 from scalegmn.zoo.format import ZOO_KIND, save_zoo
 from scalegmn.zoo.inr_zoo import InrZooConfig, generate_inr_zoo
@@ -21,11 +20,6 @@ from scalegmn.zoo.summary import describe, format_description
 
 def _machine() -> dict[str, Any]:
     return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__}
-
-
-def _save(out: str | Path, nets: list[NetworkWeights], info: dict[str, Any], part_size: int, overwrite: bool) -> None:
-    with atomic_dir(out, ZOO_KIND, overwrite=overwrite) as tmp:
-        save_zoo(tmp, nets, info, part_size=part_size)
 
 
 def write_cnn_zoo(config: CnnZooConfig, out: str | Path, *, start: int = 0, count: int | None = None,
@@ -49,7 +43,7 @@ def write_cnn_zoo(config: CnnZooConfig, out: str | Path, *, start: int = 0, coun
     info["summary"] = (f"{config.name}: {len(nets)} CNNs in {seconds:.1f} s ({info['networks_per_s']:.1f} members/s, "
                        f"{workers} workers); test accuracy min/q25/median/q75/max {format_description(accuracy)}; "
                        f"{info['diverged']} diverged")
-    _save(out, nets, info, part_size, overwrite)
+    save_zoo(out, nets, info, part_size=part_size, overwrite=overwrite)
     return info
 
 
@@ -72,5 +66,5 @@ def write_inr_zoo(config: InrZooConfig, out: str | Path, *, start: int = 0, coun
                        f"{workers} workers); PSNR mean {quality['mean']:.1f} dB, min {quality['min']:.1f} dB")
     if not math.isfinite(quality["min"]):
         raise ValueError(f"{config.name}: non-finite PSNR; the fit diverged (lower the learning rate)")
-    _save(out, nets, info, part_size, overwrite)
+    save_zoo(out, nets, info, part_size=part_size, overwrite=overwrite)
     return info

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from scalegmn.io import atomic_dir, write_json
+import torch
+
+from scalegmn.io import atomic_dir
 from scalegmn.weights import NetworkWeights
-from scalegmn.zoo.format import INFO_FILE, ZOO_KIND, iter_zoo, read_info
+from scalegmn.zoo.format import INFO_FILE, ZOO_KIND, iter_zoo, part_entry, part_name, read_info, write_info, zoo_parts
 from scalegmn.zoo.inr_readers import find_nfn_cifar_root, read_dws_inrs, read_nfn_cifar_inrs
 from scalegmn.zoo.small_cnn_zoo import WEIGHTS_FILE, find_small_cnn_zoo, read_small_cnn_zoo
 from scalegmn.zoo.summary import describe
@@ -81,8 +82,9 @@ def merge_zoos(pieces: Sequence[str | Path], out: str | Path, info: dict[str, An
                overwrite: bool = False) -> int:
     """Concatenate zoo directories of our format (e.g. ``--start/--count`` pieces) into ``out``.
 
-    Parts are copied and renumbered in the order given; ids must be unique; ``info.json`` is the first
-    piece's, with ``size`` summed, ``pieces`` listing the inputs and ``info`` merged in. ``out`` is
+    Parts are verified, copied and renumbered in the order given; ids must be unique; ``info.json`` is
+    the first piece's, with ``size`` summed, the new part list, ``pieces`` listing the inputs and ``info``
+    merged in. ``out`` is
     replaced atomically (see :func:`scalegmn.io.atomic_dir` for ``overwrite``). Returns the number of networks.
     """
     if not pieces:
@@ -95,12 +97,16 @@ def merge_zoos(pieces: Sequence[str | Path], out: str | Path, info: dict[str, An
             if key in seen:
                 raise ValueError(f"{piece}: network id {key!r} already in an earlier piece")
             seen.add(key)
-    counter = itertools.count()
+    parts: list[dict[str, Any]] = []
     with atomic_dir(out, ZOO_KIND, overwrite=overwrite, inputs=pieces) as tmp:
         tmp.mkdir()
-        for piece in pieces:
-            for part in sorted(Path(piece).glob("part-*.pt")):
-                shutil.copyfile(part, tmp / f"part-{next(counter):05d}.pt")
-        merged = {**infos[0], "size": sum(i["size"] for i in infos), "pieces": [str(p) for p in pieces], **(info or {})}
-        write_json(tmp / INFO_FILE, merged)
-    return merged["size"]
+        for piece, piece_info in zip(pieces, infos):
+            for part, entry in zoo_parts(piece, piece_info):
+                copy = tmp / part_name(len(parts))
+                shutil.copyfile(part, copy)
+                networks = entry["networks"] if entry else len(torch.load(copy, weights_only=True))
+                parts.append(part_entry(copy, networks))
+                if entry and parts[-1]["sha256"] != entry["sha256"]:
+                    raise ValueError(f"{part}: changed while it was merged (SHA-256 differs from {INFO_FILE})")
+        write_info(tmp, {**infos[0], "pieces": [str(p) for p in pieces], **(info or {})}, parts)
+    return sum(p["networks"] for p in parts)
