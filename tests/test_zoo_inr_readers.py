@@ -127,6 +127,26 @@ def test_corrupt_or_incomplete_state_dicts_are_named(tmp_path):
         list(read_dws_inrs(tmp_path / "z"))
 
 
+def test_a_state_dict_with_a_missing_middle_layer_is_refused_naming_the_file(tmp_path):
+    write_mnist_inrs(tmp_path / "z")
+    bad = tmp_path / "z" / "mnist_png_testing_5_1" / "checkpoints" / "model_final.pth"
+    state = state_dict(["seq.0", "seq.1", "seq.2"], 1, torch.Generator().manual_seed(0))
+    for kind in ("weight", "bias"):  # 2 -> 32 -> (32 -> 32 removed) -> 1 is still a valid SIREN
+        del state[f"seq.1.{kind}"]
+    torch.save(state, bad)
+    with pytest.raises(ValueError, match=r"model_final.pth: layer indices \[0, 2\] are not consecutive \(layer 1 missing\)"):
+        list(read_dws_inrs(tmp_path / "z"))
+
+
+@pytest.mark.parametrize("label", ["seven", 7.5, torch.tensor([1, 2])])
+def test_a_label_that_is_not_an_integer_class_is_refused_naming_the_file(tmp_path, label):
+    write_mnist_inrs(tmp_path / "z")
+    bad = tmp_path / "z" / "mnist_png_testing_5_1" / "checkpoints" / "model_final.pth"
+    torch.save(state_dict(DWS_KEYS, 1, torch.Generator().manual_seed(0), label=label), bad)
+    with pytest.raises(ValueError, match="model_final.pth: label .* is not an integer class"):
+        list(read_dws_inrs(tmp_path / "z"))
+
+
 def test_directory_that_is_no_zoo_is_named(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="empty: not a zoo"):

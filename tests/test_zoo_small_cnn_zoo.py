@@ -149,6 +149,43 @@ def test_bad_files_are_named(tmp_path):
         list(read_small_cnn_zoo(tmp_path / "t"))
 
 
+def edit_layout(path, edit):
+    layout = pd.read_csv(path / "layout.csv")
+    edit(layout)
+    layout.to_csv(path / "layout.csv", index=False)
+
+
+def shift_first_kernel_into_its_bias(layout):
+    """conv2d/kernel starts at 2, inside conv2d/bias [0, 4), with its size unchanged: overlapping ranges
+    that each hold their shape, so only the tiling check can see the wrong bytes."""
+    layout.loc[1, ["start_idx", "end_idx"]] = [2, 2 + layout.loc[1, "end_idx"] - layout.loc[1, "start_idx"]]
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (shift_first_kernel_into_its_bias, r"sequential/conv2d/kernel:0 \[2, 38\) overlaps sequential/conv2d/bias:0"),
+    (lambda t: t.loc.__setitem__((0, "start_idx"), -4), r"sequential/conv2d/bias:0: start_idx: -4 is not a non-negative"),
+    (lambda t: t.loc.__setitem__((0, "end_idx"), float("nan")), r"sequential/conv2d/bias:0: end_idx: nan is not"),
+    (lambda t: t.drop(index=0, inplace=True), r"layer sequential/conv2d needs both a bias and a kernel"),
+    (lambda t: t.__setitem__("start_idx", t["start_idx"] + 3) or t.__setitem__("end_idx", t["end_idx"] + 3),
+     r"entries \[0, 3\) between the start of the row and sequential/conv2d/bias:0 belong to no variable"),
+])
+def test_a_layout_that_does_not_tile_the_row_is_refused_naming_the_file(tmp_path, edit, problem):
+    write_fixture(tmp_path / "z")
+    edit_layout(tmp_path / "z", edit)
+    with pytest.raises(ValueError, match=r"layout.csv: .*" + problem):
+        list(read_small_cnn_zoo(tmp_path / "z"))
+
+
+@pytest.mark.parametrize("value, problem", [(float("nan"), "nan is not"), (1.5, "1.5 is not"), (-1, "-1 is not")])
+def test_a_bad_padding_names_metrics_csv_row_and_column(tmp_path, value, problem):
+    write_fixture(tmp_path / "z")
+    metrics = pd.read_csv(tmp_path / "z" / "metrics.csv.gz")
+    metrics["config.padding"] = [0] * 3 + [value] + [0] * (len(metrics) - 4)
+    metrics.to_csv(tmp_path / "z" / "metrics.csv.gz", index=False, compression="gzip")
+    with pytest.raises(ValueError, match=rf"metrics.csv.gz: row 3: config.padding: {problem} a non-negative integer"):
+        list(read_small_cnn_zoo(tmp_path / "z"))
+
+
 def test_zoo_in_a_subdirectory_is_found_and_summarised(tmp_path):
     write_fixture(tmp_path / "archive" / "mnist")
     info = zoo_info(tmp_path / "archive")

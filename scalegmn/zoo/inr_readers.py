@@ -48,7 +48,8 @@ def load_state_dict(path: Path) -> Mapping[str, Any]:
 
 def siren_from_state_dict(state: Mapping[str, Any], path: Path, *, w0: float, output_offset: float,
                           meta: dict[str, Any]) -> NetworkWeights:
-    """The SIREN in ``state`` (see the module docstring for the layer order)."""
+    """The SIREN in ``state`` (see the module docstring for the layer order); the layer indices must be
+    consecutive (a missing middle layer would otherwise leave a valid but smaller SIREN)."""
     layers: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in state.items():
         prefix, _, kind = key.rpartition(".")
@@ -61,8 +62,15 @@ def siren_from_state_dict(state: Mapping[str, Any], path: Path, *, w0: float, ou
         numbers = tuple(int(n) for n in re.findall(r"\d+", prefix))
         return (not numbers, numbers, prefix)
 
+    prefixes = sorted(layers, key=order)
+    indices = [order(p)[1][0] for p in prefixes if order(p)[1]]
+    if indices and indices != list(range(indices[0], indices[0] + len(indices))):
+        expected = set(range(indices[0], indices[-1] + 1))
+        gap = sorted(expected - set(indices))
+        raise ValueError(f"{path}: layer indices {indices} are not consecutive"
+                         + (f" (layer {', '.join(map(str, gap))} missing)" if gap else " (an index repeats)"))
     weights, biases = [], []
-    for prefix in sorted(layers, key=order):
+    for prefix in prefixes:
         entry = layers[prefix]
         if set(entry) != {"weight", "bias"} or entry["weight"].dim() != 2:
             raise ValueError(f"{path}: layer {prefix!r} needs a 2-D weight and a bias")
@@ -72,6 +80,18 @@ def siren_from_state_dict(state: Mapping[str, Any], path: Path, *, w0: float, ou
         return NetworkWeights(weights, biases, "sine", w0=w0, output_offset=output_offset, meta=meta)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
+
+
+def _label(value: Any, path: Path) -> int:
+    """A class label (an int, a one-element integer tensor or a string of digits) or a ``ValueError``
+    naming the file."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise ValueError(f"{path}: label {value!r} is not an integer class")
 
 
 def _dws_splits_file(root: Path) -> dict[str, str] | None:
@@ -127,7 +147,7 @@ def read_dws_inrs(path: str | Path, *, w0: float = 30.0, output_offset: float = 
             if match is None:
                 raise ValueError(f"{file}: no 'label' entry and no '<name>_<split>_<label>_<id>' directory")
             label = match["label"]
-        meta = {"id": rel, "source": name, "label": int(label)}
+        meta = {"id": rel, "source": name, "label": _label(label, file)}
         if splits.get(rel) is not None:
             meta["split"] = splits[rel]
         yield siren_from_state_dict(state, file, w0=w0, output_offset=output_offset, meta=meta)

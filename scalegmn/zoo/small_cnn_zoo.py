@@ -89,9 +89,12 @@ def read_layout(path: str | Path) -> list[LayerSlice]:
             shape = tuple(int(s) for s in ast.literal_eval(str(row.shape)))
         except (ValueError, SyntaxError, TypeError):
             raise ValueError(f"{path}: {row.varname}: shape {row.shape!r} is not a tuple of ints") from None
-        start, end = int(row.start_idx), int(row.end_idx)
+        start, end = (_index(value, f"{path}: {row.varname}: {key}") for key, value in
+                      (("start_idx", row.start_idx), ("end_idx", row.end_idx)))
         if end - start != math.prod(shape):
             raise ValueError(f"{path}: {row.varname}: {end - start} entries do not hold shape {shape}")
+        if match["kind"] in parts.get(match["layer"], {}):
+            raise ValueError(f"{path}: {row.varname} appears twice")
         parts.setdefault(match["layer"], {})[match["kind"]] = ((start, end), shape)
     layers = []
     for name, kinds in parts.items():
@@ -103,7 +106,31 @@ def read_layout(path: str | Path) -> list[LayerSlice]:
         layers.append(LayerSlice(name, bias, kernel, kernel_shape))
     if not layers:
         raise ValueError(f"{path}: no layers")
+    _check_tiling(path, frame)
     return sorted(layers, key=lambda layer: layer.kernel[0])
+
+
+def _index(value: Any, where: str) -> int:
+    """A non-negative integer index from a CSV cell (``ValueError`` naming ``where`` otherwise)."""
+    if isinstance(value, (int, np.integer)) and value >= 0:
+        return int(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value) and value >= 0:
+        return int(value)
+    raise ValueError(f"{where}: {value!r} is not a non-negative integer index")
+
+
+def _check_tiling(path: Path, frame: pd.DataFrame) -> None:
+    """The ``[start_idx, end_idx)`` ranges of ``layout.csv`` must tile ``[0, width)``: sorted by start, each
+    begins where the previous one ends (no gap, no overlap)."""
+    ranges = sorted((int(r.start_idx), int(r.end_idx), str(r.varname)) for r in frame.itertuples(index=False))
+    position, previous = 0, "the start of the row"
+    for start, end, name in ranges:
+        if start < position:
+            raise ValueError(f"{path}: {name} [{start}, {end}) overlaps {previous} (which ends at {position})")
+        if start > position:
+            raise ValueError(f"{path}: entries [{position}, {start}) between {previous} and {name} belong to "
+                             "no variable")
+        position, previous = end, name
 
 
 def read_split_file(path: str | Path, num_rows: int) -> np.ndarray:
@@ -203,7 +230,11 @@ def read_small_cnn_zoo(path: str | Path, *, step: int | None = FINAL_STEP, activ
     if unknown:
         raise ValueError(f"{metrics_path}: unknown activations {unknown}")
     config_columns = [c for c in metrics.columns if c.startswith("config.")]
-    padding = metrics["config.padding"].to_numpy() if "config.padding" in metrics.columns else np.zeros(len(metrics))
+    padding = (np.array([_index(v, f"{metrics_path}: row {r}: config.padding")
+                         for r, v in enumerate(metrics["config.padding"].tolist())])
+               if "config.padding" in metrics.columns else np.zeros(len(metrics), dtype=np.int64))
+    if steps.dtype.kind not in "iu":
+        raise ValueError(f"{metrics_path}: column step must hold integers, got {steps.dtype}")
     columns = {c: metrics[c].tolist() for c in ["test_accuracy", "train_accuracy", *config_columns] if c in metrics}
     name = source or root.name
     dropped = 0
