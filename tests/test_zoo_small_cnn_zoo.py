@@ -150,9 +150,10 @@ def test_bad_files_are_named(tmp_path):
 
 
 def edit_layout(path, edit):
+    """Apply ``edit`` to layout.csv (in place, or returning the new table)."""
     layout = pd.read_csv(path / "layout.csv")
-    edit(layout)
-    layout.to_csv(path / "layout.csv", index=False)
+    edited = edit(layout)
+    (layout if edited is None else edited).to_csv(path / "layout.csv", index=False)
 
 
 def shift_first_kernel_into_its_bias(layout):
@@ -165,7 +166,7 @@ def shift_first_kernel_into_its_bias(layout):
     (shift_first_kernel_into_its_bias, r"sequential/conv2d/kernel:0 \[2, 38\) overlaps sequential/conv2d/bias:0"),
     (lambda t: t.loc.__setitem__((0, "start_idx"), -4), r"sequential/conv2d/bias:0: start_idx: -4 is not a non-negative"),
     (lambda t: t.loc.__setitem__((0, "end_idx"), float("nan")), r"sequential/conv2d/bias:0: end_idx: nan is not"),
-    (lambda t: t.drop(index=0, inplace=True), r"layer sequential/conv2d needs both a bias and a kernel"),
+    (lambda t: t.drop(index=0), r"layer sequential/conv2d needs both a bias and a kernel"),
     (lambda t: t.__setitem__("start_idx", t["start_idx"] + 3) or t.__setitem__("end_idx", t["end_idx"] + 3),
      r"entries \[0, 3\) between the start of the row and sequential/conv2d/bias:0 belong to no variable"),
 ])
