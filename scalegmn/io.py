@@ -228,7 +228,8 @@ def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[None]:
         os.close(fd)  # the previous holder removed the file between our open and lock: lock the new one
     try:
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        since = time.strftime("%Y-%m-%d %H:%M:%S")
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {since}\n".encode())
         yield
     finally:
         target.unlink(missing_ok=True)

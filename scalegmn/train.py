@@ -282,18 +282,20 @@ def load_checkpoint(path: Path, fingerprint: dict[str, Any]) -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001  (any unpickling failure means a corrupt file)
         raise ValueError(f"{path}: cannot read the checkpoint ({err}); delete it or run with --no-resume") from None
     if state.get("fingerprint") != fingerprint:
-        raise ValueError(f"{path}: checkpoint of a different run ({fingerprint_diff(state.get('fingerprint'), fingerprint)}); "
-                         "delete it or run with --no-resume")
+        diff = fingerprint_diff(state.get("fingerprint"), fingerprint)
+        raise ValueError(f"{path}: checkpoint of a different run ({diff}); delete it or run with --no-resume")
     return state
+
+
+def _shown(key: str, value: Any) -> str:
+    return str(value)[:12] if key == "dataset" and isinstance(value, str) else repr(value)
 
 
 def fingerprint_diff(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """The differing entries of two run fingerprints, ``key old → new`` (dataset fingerprints shortened)."""
     old = old or {}
-    def show(key: str, value: Any) -> str:
-        return str(value)[:12] if key == "dataset" and isinstance(value, str) else repr(value)
     keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    return "differs in " + ", ".join(f"{k} {show(k, old.get(k))} → {show(k, new.get(k))}" for k in keys)
+    return "differs in " + ", ".join(f"{k} {_shown(k, old.get(k))} → {_shown(k, new.get(k))}" for k in keys)
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:

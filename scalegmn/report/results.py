@@ -250,7 +250,8 @@ def summarize(runs: list[RunResult]) -> list[TaskSummary]:
     are listed in ``not_applicable`` with the reason."""
     summaries = []
     for task in ordered({r.task for r in runs}, tuple(DEFINED_TASKS)):
-        failed = {r.method: f"failed (seed {r.seed}): {r.reason}" for r in runs if r.task == task and r.status == "failed"}
+        failed = {r.method: f"failed (seed {r.seed}): {r.reason}"
+                  for r in runs if r.task == task and r.status == "failed"}
         task_runs = [r for r in runs if r.task == task and r.status == "ok" and r.method not in failed]
         skipped = {r.method: r.reason for r in runs if r.task == task and r.status == "not_applicable"} | failed
         info = task_info(task, task_runs)
