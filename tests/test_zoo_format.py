@@ -88,6 +88,32 @@ def test_missing_or_unlisted_parts_are_named(tmp_path):
         list(iter_zoo(tmp_path / "z"))
 
 
+def edit_info(zoo, edit):
+    """Apply ``edit`` to a zoo's info.json in place."""
+    info = json.loads((zoo / "info.json").read_text())
+    edit(info)
+    (zoo / "info.json").write_text(json.dumps(info))
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda i: i.pop("parts"), "format version 2 needs a 'parts' list"),
+    (lambda i: i["parts"][1].pop("sha256"), r"parts\[1\] is not a \{file, networks, bytes, sha256\} record"),
+    (lambda i: i["parts"].append(i["parts"][0]), r"parts \['part-00000.pt'\] are listed more than once"),
+])
+def test_a_version_2_info_without_a_valid_part_list_is_refused_not_read_unverified(tmp_path, edit, problem):
+    save_zoo(tmp_path / "z", nets(3), {"name": "t"}, part_size=2)
+    edit_info(tmp_path / "z", edit)
+    with pytest.raises(ValueError, match="info.json: " + problem):
+        list(iter_zoo(tmp_path / "z"))
+
+
+def test_a_part_holding_other_than_its_listed_network_count_is_named(tmp_path):
+    save_zoo(tmp_path / "z", nets(3), {"name": "t"}, part_size=2)
+    edit_info(tmp_path / "z", lambda i: [i["parts"][0].update(networks=1), i["parts"][1].update(networks=2)])
+    with pytest.raises(ValueError, match="part-00000.pt: holds 2 networks but info.json says 1"):
+        list(iter_zoo(tmp_path / "z"))
+
+
 def test_merged_zoo_lists_verified_parts_and_refuses_a_corrupt_piece(tmp_path):
     save_zoo(tmp_path / "a", nets(3), {"name": "t"}, part_size=2)
     later = nets(5)[3:]

@@ -134,11 +134,43 @@ def test_a_state_dict_with_a_missing_middle_layer_is_refused_naming_the_file(tmp
     for kind in ("weight", "bias"):  # 2 -> 32 -> (32 -> 32 removed) -> 1 is still a valid SIREN
         del state[f"seq.1.{kind}"]
     torch.save(state, bad)
-    with pytest.raises(ValueError, match=r"model_final.pth: layer indices \[0, 2\] are not consecutive \(layer 1 missing\)"):
+    with pytest.raises(ValueError, match=r"model_final.pth: layer indices \[0, 2\] are not consecutive from 0 "
+                                         r"\(layer 1 missing\)"):
         list(read_dws_inrs(tmp_path / "z"))
 
 
-@pytest.mark.parametrize("label", ["seven", 7.5, torch.tensor([1, 2])])
+def write_bad_state(root, keys, shapes=((32, 2), (32, 32), (1, 32))):
+    """A DWS MNIST zoo whose testing_5_1 INR has layers ``keys`` of weight ``shapes``; returns its path."""
+    write_mnist_inrs(root)
+    bad = root / "mnist_png_testing_5_1" / "checkpoints" / "model_final.pth"
+    state = {}
+    for key, shape in zip(keys, shapes):
+        state[f"{key}.weight"], state[f"{key}.bias"] = torch.zeros(shape), torch.zeros(shape[0])
+    torch.save(state, bad)
+    return bad
+
+
+def test_a_state_dict_without_its_first_layer_is_refused_naming_the_file(tmp_path):
+    write_bad_state(tmp_path / "z", ["seq.1", "seq.2"], [(32, 32), (1, 32)])  # a valid SIREN on 32 inputs
+    with pytest.raises(ValueError, match=r"model_final.pth: layer indices \[1, 2\] are not consecutive from 0 "
+                                         r"\(layer 0 missing\)"):
+        list(read_dws_inrs(tmp_path / "z"))
+
+
+def test_a_state_dict_with_two_unindexed_layers_is_refused_naming_the_file(tmp_path):
+    write_bad_state(tmp_path / "z", ["seq.0", "a_hidden", "b_out"])  # alphabetical order would happen to fit
+    with pytest.raises(ValueError, match=r"model_final.pth: layers \['a_hidden', 'b_out'\] have no index"):
+        list(read_dws_inrs(tmp_path / "z"))
+
+
+def test_a_layer_whose_inputs_differ_from_the_previous_outputs_is_refused_naming_both(tmp_path):
+    write_bad_state(tmp_path / "z", DWS_KEYS, [(32, 2), (32, 16), (1, 32)])
+    with pytest.raises(ValueError, match=r"model_final.pth: layer 'seq.1' takes 16 inputs but layer 'seq.0' has "
+                                         r"32 outputs"):
+        list(read_dws_inrs(tmp_path / "z"))
+
+
+@pytest.mark.parametrize("label", ["seven", 7.5, torch.tensor([1, 2]), -1, torch.tensor(-3), torch.tensor(True)])
 def test_a_label_that_is_not_an_integer_class_is_refused_naming_the_file(tmp_path, label):
     write_mnist_inrs(tmp_path / "z")
     bad = tmp_path / "z" / "mnist_png_testing_5_1" / "checkpoints" / "model_final.pth"

@@ -187,6 +187,38 @@ def test_a_bad_padding_names_metrics_csv_row_and_column(tmp_path, value, problem
         list(read_small_cnn_zoo(tmp_path / "z"))
 
 
+@pytest.mark.parametrize("column, value, problem", [
+    ("step", float("nan"), "nan is not a non-negative integer"),
+    ("step", "late", "'late' is not a number"),
+    ("config.padding", "wide", "'wide' is not a number"),
+    ("config.activation", float("nan"), "nan is not one of"),
+    ("config.activation", "swish", "'swish' is not one of"),
+    ("test_accuracy", "unknown", "'unknown' is not a number"),
+])
+def test_a_bad_step_activation_or_accuracy_names_metrics_csv_row_and_column(tmp_path, column, value, problem):
+    write_fixture(tmp_path / "z")
+    metrics = pd.read_csv(tmp_path / "z" / "metrics.csv.gz")
+    metrics[column] = metrics.get(column, pd.Series([0] * len(metrics))).astype(object)
+    metrics.loc[4, column] = value
+    metrics.to_csv(tmp_path / "z" / "metrics.csv.gz", index=False, compression="gzip")
+    with pytest.raises(ValueError, match=rf"metrics.csv.gz: row 4: {column}: {problem}"):
+        list(read_small_cnn_zoo(tmp_path / "z"))
+
+
+def test_a_layout_with_the_last_bias_after_its_kernel_is_checked_against_the_full_row_width(tmp_path):
+    weights = write_fixture(tmp_path / "z")
+    width = weights.shape[1]
+
+    def bias_last(layout):  # dense: kernel [start, width - 10), bias [width - 10, width)
+        start = layout.loc[6, "start_idx"]
+        layout.loc[7, ["start_idx", "end_idx"]] = [start, width - 10]
+        layout.loc[6, ["start_idx", "end_idx"]] = [width - 10, width]
+
+    edit_layout(tmp_path / "z", bias_last)
+    nets = list(read_small_cnn_zoo(tmp_path / "z"))
+    assert all(torch.equal(n.biases[-1], torch.from_numpy(weights[n.meta["row"], -10:])) for n in nets)
+
+
 def test_zoo_in_a_subdirectory_is_found_and_summarised(tmp_path):
     write_fixture(tmp_path / "archive" / "mnist")
     info = zoo_info(tmp_path / "archive")

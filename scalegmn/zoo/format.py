@@ -111,7 +111,23 @@ def read_info(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"{info_path}: not valid JSON ({err})") from None
     if info.get("format") != "scalegmn-zoo" or info.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(f"{info_path}: not a scalegmn zoo of format version {' or '.join(map(str, READABLE_VERSIONS))}")
+    if info["format_version"] >= 2:
+        _check_part_list(info_path, info.get("parts"))
     return info
+
+
+def _check_part_list(info_path: Path, parts: Any) -> None:
+    """``ValueError`` naming ``info_path`` unless ``parts`` is a list of distinct :func:`part_entry` records."""
+    fields = {"file": str, "networks": int, "bytes": int, "sha256": str}
+    if not isinstance(parts, list):
+        raise ValueError(f"{info_path}: format version 2 needs a 'parts' list, got {type(parts).__name__}")
+    for i, entry in enumerate(parts):
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in fields.items()):
+            raise ValueError(f"{info_path}: parts[{i}] is not a {{file, networks, bytes, sha256}} record: {entry!r}")
+    names = [p["file"] for p in parts]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{info_path}: parts {repeated} are listed more than once")
 
 
 def zoo_parts(path: str | Path, info: dict[str, Any]) -> list[tuple[Path, dict[str, Any] | None]]:
@@ -119,7 +135,7 @@ def zoo_parts(path: str | Path, info: dict[str, Any]) -> list[tuple[Path, dict[s
     disk but not listed, or listed but missing, is a ``ValueError`` naming it."""
     root = Path(path)
     on_disk = sorted(p.name for p in root.glob("part-*.pt"))
-    if "parts" not in info:
+    if info["format_version"] == 1:
         return [(root / name, None) for name in on_disk]
     listed = [p["file"] for p in info["parts"]]
     for name in sorted(set(on_disk) - set(listed)):
@@ -152,6 +168,8 @@ def iter_zoo(path: str | Path) -> Iterator[NetworkWeights]:
             records = torch.load(part, weights_only=True)
         except Exception as err:  # torch raises several types for corrupt files
             raise ValueError(f"{part}: unreadable zoo part ({err})") from None
+        if entry is not None and len(records) != entry["networks"]:
+            raise ValueError(f"{part}: holds {len(records)} networks but {INFO_FILE} says {entry['networks']}")
         for record in records:
             try:
                 yield network_from_record(record)

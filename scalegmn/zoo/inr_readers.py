@@ -1,9 +1,9 @@
 """Readers of the public SIREN zoos: DWS MNIST/FMNIST INRs and NFN CIFAR-10 INRs.
 
 Both store one PyTorch state dict per INR. Layers are the ``<prefix>.weight`` (``(out, in)``) /
-``<prefix>.bias`` pairs, ordered by the integers in their prefixes (``seq.0``, ``seq.1``, ...; prefixes
-without an integer, such as ``last_layer``, come last); every layer but the last is followed by
-``sin(w0 * z)``, which is exactly our :func:`scalegmn.weights.forward`.
+``<prefix>.bias`` pairs, ordered by the first integer in their prefixes (``seq.0``, ``seq.1``, ..., from 0
+without gaps; one prefix without an integer, such as ``last_layer``, comes last); every layer but the
+last is followed by ``sin(w0 * z)``, which is exactly our :func:`scalegmn.weights.forward`.
 
 - DWS (Navon et al. 2023): ``.../<name>_<split>_<label>_<id>/checkpoints/model_final.pth`` (MNIST: split
   word ``training``/``testing``, label from the directory name) or a ``"label"`` entry in the state dict
@@ -49,7 +49,8 @@ def load_state_dict(path: Path) -> Mapping[str, Any]:
 def siren_from_state_dict(state: Mapping[str, Any], path: Path, *, w0: float, output_offset: float,
                           meta: dict[str, Any]) -> NetworkWeights:
     """The SIREN in ``state`` (see the module docstring for the layer order); the layer indices must be
-    consecutive (a missing middle layer would otherwise leave a valid but smaller SIREN)."""
+    consecutive from 0 (a missing layer would otherwise leave a valid but smaller SIREN), at most one
+    layer may have no index, and each layer's inputs must equal the previous layer's outputs."""
     layers: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in state.items():
         prefix, _, kind = key.rpartition(".")
@@ -64,16 +65,21 @@ def siren_from_state_dict(state: Mapping[str, Any], path: Path, *, w0: float, ou
 
     prefixes = sorted(layers, key=order)
     indices = [order(p)[1][0] for p in prefixes if order(p)[1]]
-    if indices and indices != list(range(indices[0], indices[0] + len(indices))):
-        expected = set(range(indices[0], indices[-1] + 1))
-        gap = sorted(expected - set(indices))
-        raise ValueError(f"{path}: layer indices {indices} are not consecutive"
+    if indices != list(range(len(indices))):
+        gap = sorted(set(range(indices[-1] + 1)) - set(indices))
+        raise ValueError(f"{path}: layer indices {indices} are not consecutive from 0"
                          + (f" (layer {', '.join(map(str, gap))} missing)" if gap else " (an index repeats)"))
+    unnumbered = [p for p in prefixes if not order(p)[1]]
+    if len(unnumbered) > 1:
+        raise ValueError(f"{path}: layers {unnumbered} have no index, so their order is unknown")
     weights, biases = [], []
-    for prefix in prefixes:
+    for previous, prefix in zip([None, *prefixes], prefixes):
         entry = layers[prefix]
         if set(entry) != {"weight", "bias"} or entry["weight"].dim() != 2:
             raise ValueError(f"{path}: layer {prefix!r} needs a 2-D weight and a bias")
+        if weights and entry["weight"].shape[1] != weights[-1].shape[0]:
+            raise ValueError(f"{path}: layer {prefix!r} takes {entry['weight'].shape[1]} inputs but layer "
+                             f"{previous!r} has {weights[-1].shape[0]} outputs")
         weights.append(entry["weight"].detach().float().clone())
         biases.append(entry["bias"].detach().float().clone())
     try:
@@ -83,12 +89,12 @@ def siren_from_state_dict(state: Mapping[str, Any], path: Path, *, w0: float, ou
 
 
 def _label(value: Any, path: Path) -> int:
-    """A class label (an int, a one-element integer tensor or a string of digits) or a ``ValueError``
-    naming the file."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+    """A class label (a non-negative int, a one-element integer tensor or a string of digits) or a
+    ``ValueError`` naming the file."""
+    integer_tensor = (isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point()
+                      and not value.is_complex() and value.dtype != torch.bool)
+    if (integer_tensor or (isinstance(value, int) and not isinstance(value, bool))) and int(value) >= 0:
         return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
     if isinstance(value, str) and value.isdigit():
         return int(value)
     raise ValueError(f"{path}: label {value!r} is not an integer class")

@@ -39,6 +39,7 @@ LAYOUT_FILE = "layout.csv"
 SPLIT_FILE = "split.csv"
 FINAL_STEP = 86
 REQUIRED_METRICS = ("config.activation", "step", "test_accuracy")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
 _VARNAME = re.compile(r"^(?P<layer>.+)/(?P<kind>bias|kernel):0$")
 
 
@@ -117,6 +118,16 @@ def _index(value: Any, where: str) -> int:
     if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value) and value >= 0:
         return int(value)
     raise ValueError(f"{where}: {value!r} is not a non-negative integer index")
+
+
+def _numbers(metrics: pd.DataFrame, column: str, path: Path) -> list[Any]:
+    """The cells of ``column`` as numbers (empty cells NaN); a ``ValueError`` naming ``path``, the row and
+    the column for the first cell that is not a number."""
+    values = pd.to_numeric(metrics[column], errors="coerce")
+    bad = np.flatnonzero(values.isna() & metrics[column].notna())
+    if len(bad):
+        raise ValueError(f"{path}: row {bad[0]}: {column}: {metrics[column].iloc[bad[0]]!r} is not a number")
+    return values.tolist()
 
 
 def _check_tiling(path: Path, frame: pd.DataFrame) -> None:
@@ -209,7 +220,7 @@ def read_small_cnn_zoo(path: str | Path, *, step: int | None = FINAL_STEP, activ
         weights = np.load(weights_path, mmap_mode="r")
     except (ValueError, OSError, EOFError) as err:
         raise ValueError(f"{weights_path}: unreadable ({err})") from None
-    width = max(layer.kernel[1] for layer in layers)
+    width = max(max(layer.bias[1], layer.kernel[1]) for layer in layers)
     if weights.ndim != 2 or weights.shape[1] != width:
         raise ValueError(f"{weights_path}: shape {weights.shape} but {root / LAYOUT_FILE} describes rows of {width} values")
     try:
@@ -221,20 +232,24 @@ def read_small_cnn_zoo(path: str | Path, *, step: int | None = FINAL_STEP, activ
         raise ValueError(f"{metrics_path}: missing columns {missing}")
     if len(metrics) != weights.shape[0]:
         raise ValueError(f"{metrics_path}: {len(metrics)} rows but {weights_path} has {weights.shape[0]}")
-    steps = metrics["step"].to_numpy()
+    steps = np.array([_index(v, f"{metrics_path}: row {r}: step")
+                      for r, v in enumerate(_numbers(metrics, "step", metrics_path))], dtype=np.int64)
     split_path = Path(split_file) if split_file is not None else root / SPLIT_FILE
     splits = (nfn_splits(read_split_file(split_path, len(metrics)), steps)
               if split_file is not None or split_path.is_file() else None)
     acts = metrics["config.activation"].astype(str).str.lower().to_numpy()
-    unknown = sorted(set(acts) - {"relu", "tanh", "sigmoid", "gelu", "leaky_relu"})
+    unknown = [r for r, act in enumerate(acts) if act not in ACTIVATIONS]
     if unknown:
-        raise ValueError(f"{metrics_path}: unknown activations {unknown}")
+        raise ValueError(f"{metrics_path}: row {unknown[0]}: config.activation: "
+                         f"{metrics['config.activation'].iloc[unknown[0]]!r} is not one of {list(ACTIVATIONS)}"
+                         f" ({len(unknown)} such rows)")
+    for column in ("test_accuracy", "train_accuracy"):
+        if column in metrics:
+            _numbers(metrics, column, metrics_path)
     config_columns = [c for c in metrics.columns if c.startswith("config.")]
     padding = (np.array([_index(v, f"{metrics_path}: row {r}: config.padding")
-                         for r, v in enumerate(metrics["config.padding"].tolist())])
+                         for r, v in enumerate(_numbers(metrics, "config.padding", metrics_path))])
                if "config.padding" in metrics.columns else np.zeros(len(metrics), dtype=np.int64))
-    if steps.dtype.kind not in "iu":
-        raise ValueError(f"{metrics_path}: column step must hold integers, got {steps.dtype}")
     columns = {c: metrics[c].tolist() for c in ["test_accuracy", "train_accuracy", *config_columns] if c in metrics}
     name = source or root.name
     dropped = 0
