@@ -10,9 +10,11 @@ alive) is removed by the next write of the same target.
 from __future__ import annotations
 
 import fcntl
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -24,6 +26,7 @@ from typing import Any
 
 OUTPUT_MARKER = ".scalegmn-output"
 LEGACY_TMP_AGE_S = 24 * 3600.0
+_LEGACY_RANDOM = re.compile(r"[a-z0-9_]{8}")  # tempfile.mkstemp's random part
 
 
 class OutputError(ValueError):
@@ -49,14 +52,17 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _is_stale(path: Path, name: str) -> bool:
-    """Whether ``path`` (a sibling ``.<name>.*.tmp`` / ``.old``) is a temporary of a dead process of ours."""
+    """Whether ``path`` (a sibling ``.<name>.*.tmp`` / ``.old``) is a temporary of a dead process of ours:
+    ``<host>-<pid>.<random>`` with this host and a pid no longer alive, or (``.tmp`` only) an older
+    version's ``.<name>.<8 mkstemp characters>.tmp`` more than a day old."""
+    suffix = path.name.rsplit(".", 1)[-1]
     middle = path.name[len(name) + 2 :].rsplit(".", 1)[0].split(".")
     if len(middle) == 2:
         host, sep, pid = middle[0].rpartition("-")
         return bool(sep) and pid.isdigit() and host == _host() and not _pid_alive(int(pid))
-    if len(middle) != 1:
-        return False  # another target's temporary (a name with more dots)
-    try:  # a temporary of an older version (no owner in its name): stale once old
+    if suffix != "tmp" or len(middle) != 1 or not _LEGACY_RANDOM.fullmatch(middle[0]):
+        return False  # not ours: another target's temporary or a user's file
+    try:
         return time.time() - path.lstat().st_mtime > LEGACY_TMP_AGE_S
     except FileNotFoundError:
         return False
@@ -70,16 +76,25 @@ def _remove(path: Path) -> None:
 
 
 def clean_stale_temporaries(target: str | os.PathLike) -> list[Path]:
-    """Remove temporaries of ``target`` left by killed writers (see the module docstring); returns them."""
+    """Remove temporaries of ``target`` left by killed writers (see the module docstring); returns them.
+
+    A writer killed between moving the previous output aside and moving the new one in leaves ``target``
+    missing and the previous output as ``.<name>.<owner>.old``: that one is renamed back, not removed.
+    """
     target = Path(target)
     if not target.parent.is_dir():
         return []
     removed = []
-    for pattern in (f".{target.name}.*.tmp", f".{target.name}.*.old"):
-        for path in target.parent.glob(pattern):
-            if _is_stale(path, target.name):
-                _remove(path)
-                removed.append(path)
+    name = glob.escape(target.name)
+    for pattern in (f".{name}.*.old", f".{name}.*.tmp"):
+        for path in sorted(target.parent.glob(pattern)):
+            if not _is_stale(path, target.name):
+                continue
+            if path.suffix == ".old" and not os.path.lexists(target):
+                path.rename(target)
+                continue
+            _remove(path)
+            removed.append(path)
     return removed
 
 
@@ -104,7 +119,13 @@ def check_output_dir(path: str | os.PathLike, kind: str, *, overwrite: bool = Fa
     Refused: ``path`` equal to, inside or containing one of ``inputs`` (always); an existing file, or a
     non-empty directory that is not a previous ``kind`` output (without ``overwrite``).
     """
+    if os.path.islink(path) and not overwrite:
+        raise OutputError(f"{path}: is a symbolic link; write to the folder it points to, or pass --overwrite "
+                          "to replace the link by a folder")
     target = Path(path).resolve()
+    cwd = Path.cwd().resolve()
+    if _within(cwd, target):
+        raise OutputError(f"{path}: is the current folder or contains it; choose a folder below it")
     for source in inputs:
         src = Path(source).resolve()
         if _within(target, src) or _within(src, target):
@@ -144,7 +165,7 @@ def atomic_dir(path: str | os.PathLike, kind: str, *, overwrite: bool = False,
 
     On error the temporary is removed and ``path`` is left untouched.
     """
-    target = Path(path)
+    target = Path(os.path.abspath(path))
     check_output_dir(target, kind, overwrite=overwrite, inputs=inputs)
     tmp = _temporary(target)
     try:
@@ -170,7 +191,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     ``OutputError`` if ``path`` is an existing directory (a file never replaces a folder). On error the
     temporary is removed and an existing ``path`` is left untouched.
     """
-    target = Path(path)
+    target = Path(os.path.abspath(path))
     if target.is_dir():
         raise OutputError(f"{path}: is a folder; a file cannot replace it")
     tmp = _temporary(target)

@@ -4,6 +4,7 @@ writer are removed by the next write."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -188,3 +189,41 @@ def test_an_old_temporary_of_an_earlier_version_is_removed(tmp_path):
     os.utime(old, (time.time() - 3 * 24 * 3600,) * 2)
     write_text(tmp_path / "f.json", "{}")
     assert not old.exists() and recent.exists()
+
+
+def test_a_writer_killed_between_the_two_renames_gets_the_previous_output_back(tmp_path):
+    with atomic_dir(tmp_path / "out", "demo") as tmp:
+        tmp.mkdir()
+        (tmp / "a").write_text("first")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    owner = f"{socket.gethostname().replace('.', '_').replace('-', '_')}-{dead.stdout.strip()}"
+    (tmp_path / "out").rename(tmp_path / f".out.{owner}.x1.old")  # moved aside, then killed
+    (tmp_path / f".out.{owner}.x1.tmp").mkdir()
+    with pytest.raises(RuntimeError):
+        with atomic_dir(tmp_path / "out", "demo") as tmp:
+            raise RuntimeError("the next write fails too")
+    assert (tmp_path / "out" / "a").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_files_that_only_look_like_temporaries_are_kept(tmp_path):
+    kept = [tmp_path / ".zoo.backup.old", tmp_path / ".zoo.notes.tmp", tmp_path / ".zoo.old"]
+    for path in kept:
+        path.mkdir()
+        (path / "precious.txt").write_text("x")
+        os.utime(path, (time.time() - 3 * 24 * 3600,) * 2)
+    with atomic_dir(tmp_path / "zoo", "demo") as tmp:
+        tmp.mkdir()
+    assert all((path / "precious.txt").exists() for path in kept)
+
+
+def test_the_current_folder_or_a_symlink_is_not_replaced(tmp_path, zoo, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    code, out = invoke("shard", zoo, ".")
+    assert code == 1 and "is the current folder" in out
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    code, out = invoke("shard", zoo, tmp_path / "link")
+    assert code == 1 and "symbolic link" in out
+    assert (tmp_path / "link").is_symlink()
