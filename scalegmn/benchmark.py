@@ -96,31 +96,50 @@ class Benchmark:
         out = run_dir(out_root, task, method, seed)
         config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
         dataset = self.dataset_for(task)
-        if resume and (out / "result.json").is_file():
-            previous = read_result(out)
-            wanted = run_fingerprint(task, method, seed, dataset, config)
-            if previous.get("status") != "failed":
-                if previous.get("fingerprint") == wanted:
-                    return previous
-                raise ValueError(f"{out}: holds a finished run of another configuration "
-                                 f"({fingerprint_diff(previous.get('fingerprint'), wanted)}); "
-                                 "rerun with --no-resume to replace it, or choose another --out")
+        previous = self.finished(task, method, seed, out_root, overrides) if resume else None
+        if previous is not None:
+            return previous
         try:
             result = train(task, method, dataset, seed=seed, out_dir=out, config=config, method=method,
                            resume=resume, verify=self.verify)
-        except NonFiniteError:
-            return read_result(out)
+        except NonFiniteError as err:
+            assert err.result is not None
+            return err.result
         assert result is not None
         return result
 
+    def finished(self, task: str, method: str, seed: int, out_root: str | Path,
+                 overrides: list[str] | None = None) -> dict[str, Any] | None:
+        """The reusable finished result of one run, or ``None`` when it must be trained (none yet, or
+        failed); ``ValueError`` naming the run directory when it holds a run of another configuration or
+        dataset, or one written without a fingerprint (by an older version)."""
+        out = run_dir(out_root, task, method, seed)
+        if not (out / "result.json").is_file():
+            return None
+        previous = read_result(out)
+        if previous.get("status") == "failed":
+            return None
+        config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
+        wanted = run_fingerprint(task, method, seed, self.dataset_for(task), config)
+        if previous.get("fingerprint") == wanted:
+            return previous
+        if previous.get("fingerprint") is None:
+            why = "was written without a fingerprint (by an older version)"
+        else:
+            why = f"holds a finished run of another configuration ({fingerprint_diff(previous['fingerprint'], wanted)})"
+        raise ValueError(f"{out}: {why}; rerun with --no-resume to replace it, or choose another --out")
+
     def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None) -> list[dict[str, Any]]:
         """Every run, in task, method, seed order; returns the result records (failed runs included). Every
-        task, dataset and configuration is checked before the first run starts."""
+        task, dataset and configuration, and with ``resume`` every finished result, is checked before the
+        first run starts."""
         for task in self.tasks:
             get_task(task)
             self.dataset_for(task)
             for method in self.methods:
                 resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
+                for seed in self.seeds if resume else ():
+                    self.finished(task, method, seed, out_root, overrides)
         return [self.run_one(t, m, s, out_root, resume, overrides)
                 for t in self.tasks for m in self.methods for s in self.seeds]
 

@@ -44,11 +44,16 @@ from scalegmn.tasks.metrics import is_better
 ModelFactory = Callable[..., nn.Module]
 AMP_DTYPES: tuple[str, ...] = ("bfloat16", "float16")
 CHECKPOINT = "checkpoint.pt"
-LOCK_FILE = ".lock"  # held by the process training into a run directory (removed when it ends)
+LOCK_FILE = ".scalegmn-run.lock"  # held by the process training into a run directory (removed when it ends)
 
 
 class NonFiniteError(ValueError):
-    """Training or evaluation produced a non-finite loss, gradient or metric (the run is recorded failed)."""
+    """Training or evaluation produced a non-finite loss, gradient or metric (the run is recorded failed;
+    ``result`` is that record once :func:`train` has written it)."""
+
+    def __init__(self, message: str, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -408,18 +413,28 @@ class Trainer:
 
     def _check_step(self, epoch: int, rows: Tensor, losses: Tensor, grad_norm: Tensor) -> None:
         """``NonFiniteError`` naming the batch's networks at a non-finite loss or gradient (with a float16
-        ``GradScaler`` an infinite gradient is the scaler's signal to skip the step, not an error)."""
+        ``GradScaler`` an infinite gradient is the scaler's signal to skip the step, not an error). Under DDP
+        the ranks agree (one small all-reduce per step) and every rank raises naming the same networks."""
         bad_loss = ~torch.isfinite(losses.detach()).cpu()
         bad_grad = not bool(torch.isfinite(grad_norm)) and not self.scaler.is_enabled()
-        if bad_loss.any() or bad_grad:
-            per_row = bad_loss.numel() > 0 and bad_loss.numel() % len(rows) == 0
-            culprits = bad_loss.reshape(len(rows), -1).any(1) if per_row and bad_loss.any() else slice(None)
-            ids = self._network_ids(rows[culprits])
-            what = "loss" if bad_loss.any() else "gradient"
-            shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
-            raise NonFiniteError(f"epoch {epoch + 1}: non-finite {what} on the training batch of networks {shown}; "
-                                 "check these networks' weights (e.g. `scalegmn shard` refuses absurd weights) "
-                                 "or lower lr / grad_clip")
+        level = 2 if bad_loss.any() else int(bad_grad)  # 2: loss, 1: gradient only, 0: fine
+        if self.ctx.enabled:
+            flag = torch.tensor([level], device=self.device if self.device.type == "cuda" else "cpu")
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            if int(flag) == 0:
+                return
+        elif level == 0:
+            return
+        per_row = bad_loss.numel() > 0 and bad_loss.numel() % len(rows) == 0
+        culprits = bad_loss.reshape(len(rows), -1).any(1) if per_row and level == 2 else slice(None)
+        reports = gather((level, self._network_ids(rows[culprits]) if level else []), self.ctx)
+        worst = max(r[0] for r in reports)
+        ids = [i for r in reports if r[0] == worst for i in r[1]]
+        what = "loss" if worst == 2 else "gradient"
+        shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+        raise NonFiniteError(f"epoch {epoch + 1}: non-finite {what} on the training batch of networks {shown}; "
+                             "check these networks' weights (e.g. `scalegmn shard` refuses absurd weights) "
+                             "or lower lr / grad_clip")
 
     @torch.no_grad()
     def evaluate(self, split: str) -> Evaluation:
@@ -561,11 +576,13 @@ def _open(dataset: str | os.PathLike | GraphDatasetBase, verify: bool | None = N
 
 def run_fingerprint(task: str, method: str, seed: int, dataset: str | os.PathLike | GraphDatasetBase,
                     config: TrainConfig) -> dict[str, Any]:
-    """What a run's result depends on: task, method, seed, the dataset's content fingerprint and every
-    option of :meth:`TrainConfig.fingerprint`. A checkpoint resumes, and a finished result is reused, only
-    when it records an equal fingerprint."""
+    """What a run's result depends on: task, method, seed, the dataset's content fingerprint, the number of
+    processes (the last batch of an epoch is cut to a multiple of it) and every option of
+    :meth:`TrainConfig.fingerprint`. A checkpoint resumes, and a finished result is reused, only when it
+    records an equal fingerprint."""
     content = _open(dataset, verify=False).content_fingerprint()
-    return {"task": task, "method": method, "seed": seed, "dataset": content, **config.fingerprint()}
+    return {"task": task, "method": method, "seed": seed, "dataset": content,
+            "world_size": distributed_from_env().world_size, **config.fingerprint()}
 
 
 def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, *, seed: int, out_dir: str | Path,
@@ -590,7 +607,10 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: exists and is not a folder (the run directory)")
-    with exclusive_lock(out / LOCK_FILE, f"run directory {out}") if distributed_from_env().is_main else nullcontext():
+    main = distributed_from_env().is_main
+    with exclusive_lock(out / LOCK_FILE, f"run directory {out}") if main else nullcontext():
+        if main and not resume:  # a run started over never leaves the previous run's result beside its files
+            (out / "result.json").unlink(missing_ok=True)
         return _train(task, model, dataset, seed, out, config, method, resume, stop_after_epoch, verify)
 
 
@@ -622,10 +642,10 @@ def _train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gr
         try:
             result = trainer.run(resume, stop_after_epoch)
         except NonFiniteError as err:
+            failed = result_without_metrics(task, name, seed, "failed", str(err), cfg, fingerprint)
             if ctx.is_main:
-                write_json(Path(out_dir) / "result.json",
-                           result_without_metrics(task, name, seed, "failed", str(err), cfg, fingerprint))
-            raise NonFiniteError(f"train {task}/{name}/seed{seed} failed: {err}") from None
+                write_json(Path(out_dir) / "result.json", failed)
+            raise NonFiniteError(f"train {task}/{name}/seed{seed} failed: {err}", failed) from None
         if ctx.enabled:
             dist.barrier()
         return result

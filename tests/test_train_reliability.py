@@ -200,3 +200,26 @@ def test_an_import_path_that_is_not_a_metanetwork_is_a_clear_error(tmp_path, pat
     code, out = invoke("train", "--task", "genpred-relu", "--model", path, "--dataset", tmp_path / "ds",
                        "--out", tmp_path / "run", "--no-progress")
     assert code == 2 and problem in out
+
+
+def test_benchmark_checks_every_finished_result_before_training_anything(tmp_path):
+    stored(tmp_path / "ds", nets())
+    bench = Benchmark(["genpred-relu"], ["mlp", "statnn"], [0], {"cnn": tmp_path / "ds"},
+                      {"defaults": {"progress": False, "num_threads": 1, "model": {"hidden": 8}}})
+    old = run_dir(tmp_path / "runs", "genpred-relu", "statnn", 0)
+    old.mkdir(parents=True)
+    (old / "result.json").write_text(json.dumps({"task": "genpred-relu", "method": "statnn", "seed": 0,
+                                                 "status": "ok", "test": {"kendall_tau": 0.5}}))
+    with pytest.raises(ValueError, match="statnn/seed0: was written without a fingerprint .*--no-resume"):
+        bench.run(tmp_path / "runs", overrides=["epochs=1"])
+    assert not run_dir(tmp_path / "runs", "genpred-relu", "mlp", 0).exists()  # nothing trained first
+
+
+def test_a_run_started_over_removes_the_previous_result_first(tmp_path):
+    stored(tmp_path / "ds", nets())
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "result.json").write_text('{"status": "ok"}')
+    with pytest.raises(ValueError):
+        train("genpred-relu", "mlp", tmp_path / "ds", seed=0, out_dir=tmp_path / "run", resume=False,
+              config=config(model={"hidden": 8, "no_such_option": 1}))
+    assert not (tmp_path / "run" / "result.json").exists()
