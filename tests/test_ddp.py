@@ -30,14 +30,14 @@ def write_cnn_dataset(path: Path, n: int = 40, huge: int | None = None) -> None:
                   config=ShardConfig(bad_weights="keep"))
 
 
-def torchrun_train(dataset: Path, out: Path, model: str = MODEL) -> tuple[int, str, str]:
+def torchrun_train(dataset: Path, out: Path, model: str = MODEL, extra: tuple[str, ...] = ()) -> tuple[int, str, str]:
     """``scalegmn train`` under ``torchrun --nproc-per-node 2``: (exit status, stdout, stderr); fails the
     test if the job does not end within 180 s (a hang)."""
     overrides = [f"{k}={v}" for k, v in OPTIONS.items() if k != "model"] + ["model.hidden=8"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "--no-python",
            str(Path(sys.executable).parent / "scalegmn"), "train", "--task", "genpred-mixed", "--model", model,
            "--dataset", str(dataset), "--out", str(out), "--seed", "0", "--no-progress"]
-    cmd += [arg for o in overrides for arg in ("--config", o)]
+    cmd += [arg for o in [*overrides, *extra] for arg in ("--config", o)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
@@ -70,9 +70,10 @@ def test_two_gloo_processes_train_exactly_what_one_process_trains(tmp_path):
         torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
 
 
-def test_a_non_finite_loss_on_one_rank_fails_every_rank_naming_the_network(tmp_path):
+@pytest.mark.parametrize("extra", [(), ("amp=true", "amp_dtype=float16")], ids=["float32", "float16-amp"])
+def test_a_non_finite_loss_on_one_rank_fails_every_rank_naming_the_network(tmp_path, extra):
     write_cnn_dataset(tmp_path / "ds", huge=5)
-    code, out, err = torchrun_train(tmp_path / "ds", tmp_path / "ddp", model="mlp")
+    code, out, err = torchrun_train(tmp_path / "ds", tmp_path / "ddp", model="mlp", extra=extra)
     assert code != 0
     result = json.loads((tmp_path / "ddp" / "result.json").read_text())
     assert result["status"] == "failed" and "non-finite loss" in result["reason"] and "cnn-5" in result["reason"]
