@@ -5,7 +5,7 @@ Usage: python pipelines/augment.py ZOO   reads datasets/zoos/ZOO, writes dataset
 
 import sys
 
-from scalegmn.config import from_mapping, read_section
+from scalegmn.config import ConfigError, from_mapping, read_section
 from scalegmn.errors import report_errors
 from scalegmn.report.timings import record_stage
 from scalegmn.store.augment import AugmentConfig
@@ -16,7 +16,7 @@ def main() -> None:
     zoo = sys.argv[1]
     section = read_section("params.yaml", "augment")
     if not isinstance(section, dict) or zoo not in section:
-        sys.exit(f"error: params.yaml: augment: no entry for zoo {zoo!r}")
+        raise ConfigError(f"params.yaml: augment: no entry for zoo {zoo!r}")
     config = from_mapping(AugmentConfig, section[zoo], f"params.yaml: augment.{zoo}")
     with record_stage(f"augment-{zoo}"):
         summary = augment_zoo(f"datasets/zoos/{zoo}", f"datasets/augmented/{zoo}", config)

@@ -96,7 +96,7 @@ class Benchmark:
         out = run_dir(out_root, task, method, seed)
         config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
         dataset = self.dataset_for(task)
-        previous = self.finished(task, method, seed, out_root, overrides) if resume else None
+        previous = self.finished(task, method, seed, out_root, config) if resume else None
         if previous is not None:
             return previous
         try:
@@ -109,17 +109,16 @@ class Benchmark:
         return result
 
     def finished(self, task: str, method: str, seed: int, out_root: str | Path,
-                 overrides: list[str] | None = None) -> dict[str, Any] | None:
-        """The reusable finished result of one run, or ``None`` when it must be trained (none yet, or
-        failed); ``ValueError`` naming the run directory when it holds a run of another configuration or
-        dataset, or one written without a fingerprint (by an older version)."""
+                 config: TrainConfig) -> dict[str, Any] | None:
+        """The reusable finished result of one run trained with ``config``, or ``None`` when it must be
+        trained (none yet, or failed); ``ValueError`` naming the run directory when it holds a run of another
+        configuration or dataset, or one written without a fingerprint (by an older version)."""
         out = run_dir(out_root, task, method, seed)
         if not (out / "result.json").is_file():
             return None
         previous = read_result(out)
         if previous.get("status") == "failed":
             return None
-        config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
         wanted = run_fingerprint(task, method, seed, self.dataset_for(task), config)
         if previous.get("fingerprint") == wanted:
             return previous
@@ -137,9 +136,9 @@ class Benchmark:
             get_task(task)
             self.dataset_for(task)
             for method in self.methods:
-                resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
+                config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
                 for seed in self.seeds if resume else ():
-                    self.finished(task, method, seed, out_root, overrides)
+                    self.finished(task, method, seed, out_root, config)
         return [self.run_one(t, m, s, out_root, resume, overrides)
                 for t in self.tasks for m in self.methods for s in self.seeds]
 

@@ -99,28 +99,6 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected {what}, got {value!r}")
         return hint(value)
     return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise ConfigError(f"{where}: expected a number, got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-        return value
-    if hint is Path:
-        if not isinstance(value, (str, Path)):
-            raise ConfigError(f"{where}: expected a path, got {value!r}")
-        return Path(value)
-    return value
 
 
 def from_mapping(cls: type[T], values: Mapping[str, Any] | None, where: str) -> T:

@@ -236,7 +236,7 @@ def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = Path(target).read_text().strip() if target.exists() else "unknown"
+            holder = target.read_text().strip() if target.exists() else "unknown"
             os.close(fd)
             raise OutputError(f"{target}: {what} is in use by another process ({holder or 'unknown'}); "
                               "wait for it to finish or choose another folder") from None

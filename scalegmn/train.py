@@ -329,9 +329,9 @@ class Evaluation:
 class Trainer:
     """One training run; see :func:`train`."""
 
-    def __init__(self, task: Task, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase,
-                 seed: int, out_dir: Path, config: TrainConfig, method: str, ctx: Distributed,
-                 device: torch.device) -> None:
+    def __init__(self, task: Task, model: str | ModelFactory, dataset: GraphDatasetBase, seed: int, out_dir: Path,
+                 config: TrainConfig, method: str, ctx: Distributed, device: torch.device,
+                 fingerprint: dict[str, Any]) -> None:
         self.task = task
         self.seed = seed
         self.out_dir = Path(out_dir)
@@ -339,7 +339,7 @@ class Trainer:
         self.method = method
         self.ctx = ctx
         self.device = device
-        self.dataset = _open(dataset)
+        self.dataset = dataset
         frame = self.dataset.frame()
         self.ids = frame.set_index("row")["id"]
         self.splits = task.rows(frame, config.eval_augmented)
@@ -372,7 +372,7 @@ class Trainer:
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}[config.amp_dtype]
         self.scaler = torch.amp.GradScaler(self.device.type,
                                            enabled=config.amp and self.amp_dtype == torch.float16)
-        self.fingerprint = run_fingerprint(task.name, self.method, seed, self.dataset, config)
+        self.fingerprint = fingerprint  # run_fingerprint of this run
 
     # -- one step / one pass
     def _autocast(self):
@@ -632,7 +632,7 @@ def _train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gr
         data = _open(dataset, verify)
         fingerprint = run_fingerprint(task, name, seed, data, cfg)
         try:
-            trainer = Trainer(spec, model, data, seed, out_dir, cfg, name, ctx, device)
+            trainer = Trainer(spec, model, data, seed, out_dir, cfg, name, ctx, device, fingerprint)
         except NotApplicableError as err:
             result = result_without_metrics(task, name, seed, "not_applicable", str(err), cfg, fingerprint)
             if ctx.is_main:

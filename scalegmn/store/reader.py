@@ -29,7 +29,7 @@ from scalegmn.io import file_sha256
 from scalegmn.store.dataset import FRAME_COLUMNS, GraphDatasetBase
 from scalegmn.store.metadata import architecture_from_dict, params_hash, read_metadata
 from scalegmn.store.rows import arrow_schema, network_from_row
-from scalegmn.store.verified import is_verified, mark_verified
+from scalegmn.store.verified import mark_verified, unverified
 from scalegmn.symmetry import SCALING_GROUPS
 from scalegmn.weights import Architecture, NetworkWeights
 
@@ -120,9 +120,15 @@ class GraphDataset(GraphDatasetBase):
         self.path = Path(path)
         self.metadata: dict[str, Any] = read_metadata(self.path)
         schema = arrow_schema(self.metadata["dtype"])
-        tables = [self._open_shard(entry, schema, verify) for entry in self.metadata["shards"]]
+        files = [(self.path / e["file"], e["sha256"]) for e in self.metadata["shards"]]
+        for shard, _ in files:
+            if not shard.is_file():
+                raise ValueError(f"{shard}: shard missing")
+        to_hash = {p for p, _ in files} if verify else unverified(files) if verify is None else set()
+        tables = [self._open_shard(entry, schema, path in to_hash)
+                  for entry, (path, _) in zip(self.metadata["shards"], files)]
         if verify is not False:
-            mark_verified([(self.path / e["file"], e["sha256"]) for e in self.metadata["shards"]])
+            mark_verified(files)
         self.table = pa.concat_tables(tables)
         if self.table.num_rows != self.metadata["num_rows"]:
             raise ValueError(
@@ -132,17 +138,14 @@ class GraphDataset(GraphDatasetBase):
         self._batches = self.table.to_batches()
         self._batch_starts = np.cumsum([0] + [b.num_rows for b in self._batches])
 
-    def _open_shard(self, entry: dict[str, Any], schema: pa.Schema, verify: bool | None) -> pa.Table:
+    def _open_shard(self, entry: dict[str, Any], schema: pa.Schema, verify: bool) -> pa.Table:
         shard = self.path / entry["file"]
-        if not shard.is_file():
-            raise ValueError(f"{shard}: shard missing")
         size = shard.stat().st_size
         if size != entry["bytes"]:
             raise ValueError(
                 f"{shard}: {size} bytes but the metadata says {entry['bytes']} (truncated or modified shard)"
             )
-        check = verify or (verify is None and not is_verified(shard, entry["sha256"]))
-        if check and file_sha256(shard) != entry["sha256"]:
+        if verify and file_sha256(shard) != entry["sha256"]:
             raise ValueError(f"{shard}: SHA-256 does not match the metadata (corrupt shard)")
         try:
             table = pa.ipc.open_file(pa.memory_map(str(shard))).read_all()

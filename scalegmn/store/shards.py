@@ -25,8 +25,6 @@ from scalegmn.weights import NetworkWeights
 
 SHARD_PATTERN = "shard-{:05d}.arrow"
 DATASET_KIND = "graph-dataset"  # the output kind of a dataset directory (scalegmn.io.atomic_dir)
-
-
 BAD_WEIGHT_POLICIES: tuple[str, ...] = ("refuse", "drop", "keep")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scalegmn.io import write_json
 
-_checked: dict[str, str] = {}
+_checked: set[str] = set()
 
 
 def cache_file() -> Path:
@@ -53,16 +53,18 @@ def clear_process_record() -> None:
     _checked.clear()
 
 
-def is_verified(path: Path, sha256: str) -> bool:
-    """Whether ``path`` was checked against ``sha256`` since it last changed."""
-    key = _key(path, sha256)
-    return key in _checked or bool(_load().get(key))
+def unverified(files: list[tuple[Path, str]]) -> set[Path]:
+    """The paths of ``files`` (``(path, sha256)`` pairs) not checked against their SHA-256 since they last
+    changed (the record file is read once)."""
+    record = _load()
+    keys = {path: _key(path, sha256) for path, sha256 in files}
+    return {path for path, key in keys.items() if key not in _checked and not record.get(key)}
 
 
 def mark_verified(paths: list[tuple[Path, str]]) -> None:
     """Record that each ``(path, sha256)`` was checked (in this process, and in the cache file if writable)."""
     keys = [_key(p, s) for p, s in paths]
-    _checked.update(dict.fromkeys(keys, ""))
+    _checked.update(keys)
     record = _load()
     if all(record.get(k) for k in keys):
         return
