@@ -3,7 +3,7 @@
 For each graph, random hidden-neuron permutations and/or scalings from the network's activation group
 (:func:`scalegmn.symmetry.sample_symmetry`) are applied to the weights (``from_graph`` -> ``apply_symmetry``
 -> ``to_graph``). Invariant models should give the same ``(B, out_dim)``; equivariant models (tuple
-outputs) should give outputs that, read as parameters (:func:`scalegmn.graph.params_from_features`), are
+outputs) should give outputs that, read as parameters (:meth:`scalegmn.weight_batch.WeightBatch.from_graphs`), are
 the original outputs transformed the same way. Runs in float64 on a copy of the model.
 """
 
@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor, nn
 
-from scalegmn.graph import collate, from_graph, graph_structure, params_from_features, to_graph
+from scalegmn.graph import collate, from_graph, to_graph
 from scalegmn.symmetry import SymmetryTransform, apply_symmetry, sample_symmetry
+from scalegmn.weight_batch import WeightBatch
 from scalegmn.weights import NetworkWeights
 
 TRANSFORMS: dict[str, tuple[bool, bool]] = {
@@ -46,16 +47,13 @@ def _rel(a: Tensor, b: Tensor) -> float:
     return float((a - b).norm() / a.norm().clamp_min(1e-12))
 
 
-def _params(out: tuple[Tensor, Tensor], nets: list[NetworkWeights]) -> list[NetworkWeights]:
-    """Split equivariant outputs per graph and read them as parameters of each network's architecture."""
-    node_out, edge_out = out
-    result, n0, e0 = [], 0, 0
-    for net in nets:
-        s = graph_structure(net.architecture)
-        n1, e1 = n0 + s.num_nodes, e0 + s.edge_offsets[-1]
-        weights, biases = params_from_features(net.architecture, node_out[n0:n1], edge_out[e0:e1])
-        result.append(net.replace_params(weights, biases))
-        n0, e0 = n1, e1
+def _params(batch, out: tuple[Tensor, Tensor], nets: list[NetworkWeights]) -> list[NetworkWeights]:
+    """Equivariant outputs aligned with ``batch`` read as parameters of each network's architecture."""
+    result: list[NetworkWeights] = list(nets)
+    for indices, params in WeightBatch.from_graphs(batch, *out):
+        rows = indices.tolist()
+        for i, net in zip(rows, params.networks([nets[i] for i in rows])):
+            result[i] = net
     return result
 
 
@@ -83,12 +81,13 @@ def check_symmetry(
     label = name or type(model).__name__
 
     def run(networks: list[NetworkWeights]):
+        batch = collate([to_graph(n, w) for n, w in zip(networks, widths)])
         with torch.no_grad():
-            return net_model(collate([to_graph(n, w) for n, w in zip(networks, widths)]))
+            out = net_model(batch)
+        return _params(batch, out, networks) if isinstance(out, tuple) else out
 
     base = run(nets)
-    equivariant = isinstance(base, tuple)
-    base_params = _params(base, nets) if equivariant else None
+    equivariant = isinstance(base, list)  # equivariant outputs come back as networks
     rows = []
     for transform, (permute, scale) in TRANSFORMS.items():
         worst = 0.0
@@ -99,8 +98,7 @@ def check_symmetry(
             moved = [apply_symmetry(n, t) for n, t in zip(nets, ts)]
             out = run(moved)
             if equivariant:
-                got = _params(out, moved)
-                for b, t, g in zip(base_params, ts, got):
+                for b, t, g in zip(base, ts, out):
                     worst = max(worst, _rel(_flat(apply_symmetry(b, t)), _flat(g)))
             else:
                 for y, y2 in zip(base, out):

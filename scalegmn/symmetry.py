@@ -9,31 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor
 
+from scalegmn.activations import scaling_group
+from scalegmn.weight_batch import WeightBatch
 from scalegmn.weights import NetworkWeights
-
-ScalingGroup = Literal["positive", "sign", "none"]
-
-SCALING_GROUPS: dict[str, ScalingGroup] = {
-    "relu": "positive",
-    "leaky_relu": "positive",
-    "tanh": "sign",
-    "sine": "sign",
-    "sigmoid": "none",
-    "gelu": "none",
-}
-
-
-def scaling_group(activation: str) -> ScalingGroup:
-    """The group of scalars ``q`` with ``act(q x) = q act(x)``: positive reals, signs, or trivial."""
-    try:
-        return SCALING_GROUPS[activation]
-    except KeyError:
-        raise ValueError(f"unknown activation {activation!r}") from None
 
 
 @dataclass
@@ -73,34 +55,59 @@ def sample_symmetry(
     return SymmetryTransform(perms, scales)
 
 
-def _transform_incoming(w: Tensor, perm_in: Tensor, q_in: Tensor, flatten_size: int) -> Tensor:
-    """Permute and divide by ``q`` the input axis (axis 1) of a weight; a flatten groups columns by channel."""
-    if flatten_size > 1:
-        out = w.shape[0]
-        w3 = w.reshape(out, -1, flatten_size)[:, perm_in, :] / q_in.view(1, -1, 1)
-        return w3.reshape(out, -1)
-    shape = (1, -1) + (1,) * (w.dim() - 2)
-    return w[:, perm_in] / q_in.view(shape)
+def _gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``t`` ``(B, ...)`` with axis ``dim`` reordered per network by ``index`` ``(B, n)``."""
+    shape = [index.shape[0]] + [1] * (t.dim() - 1)
+    shape[dim] = index.shape[1]
+    return torch.gather(t, dim, index.view(shape).expand(*t.shape[:dim], index.shape[1], *t.shape[dim + 1:]))
+
+
+def _along(q: Tensor, dim: int, ndim: int) -> Tensor:
+    """``q`` ``(B, n)`` shaped to broadcast along axis ``dim`` of a ``ndim``-D tensor."""
+    shape = [q.shape[0]] + [1] * (ndim - 1)
+    shape[dim] = q.shape[1]
+    return q.view(shape)
+
+
+def _incoming(w: Tensor, perm: Tensor, q: Tensor, flatten_size: int) -> Tensor:
+    """Reorder by ``perm`` and divide by ``q`` the input axis (axis 2) of weights ``(B, out, in, ...)``; a
+    flatten groups ``flatten_size`` columns per channel."""
+    grouped = w.reshape(w.shape[0], w.shape[1], -1, flatten_size) if flatten_size > 1 else w
+    moved = _gather(grouped, 2, perm) / _along(q, 2, grouped.dim())
+    return moved.reshape(w.shape)
+
+
+def _flatten_size_into(weights: WeightBatch, layer: int) -> int:
+    """How many columns of ``layer`` one channel of the previous layer feeds (a flatten), else 1."""
+    arch = weights.arch
+    after_conv = arch.kernel_shapes[layer - 1] is not None and arch.kernel_shapes[layer] is None
+    return arch.flatten_size if after_conv and arch.pooling == "flatten" else 1
+
+
+def transform_weights(weights: WeightBatch, permutations: list[Tensor], scales: list[Tensor]) -> WeightBatch:
+    """Every network of ``weights`` moved by its own group element: per hidden layer ``permutations[l]``
+    ``(B, n_l)`` (new neuron ``i`` is old neuron ``perm[i]``) and ``scales[l]`` ``(B, n_l)`` (new order)."""
+    hidden = weights.arch.num_layers - 1
+    if len(permutations) != hidden or len(scales) != hidden:
+        raise ValueError(f"transform has {len(permutations)} layers, network has {hidden} hidden layers")
+    out_w, out_b = [], []
+    for l, (w, b) in enumerate(zip(weights.weights, weights.biases)):
+        if l < hidden:
+            perm, q = permutations[l], scales[l].to(w.dtype)
+            w = _gather(w, 1, perm) * _along(q, 1, w.dim())
+            b = _gather(b, 1, perm) * q
+        if l > 0:
+            w = _incoming(w, permutations[l - 1], scales[l - 1].to(w.dtype), _flatten_size_into(weights, l))
+        out_w.append(w)
+        out_b.append(b)
+    return WeightBatch(weights.arch, out_w, out_b)
 
 
 def apply_symmetry(net: NetworkWeights, transform: SymmetryTransform) -> NetworkWeights:
     """The network with ``transform`` applied; it computes the same function as ``net``."""
-    hidden = net.num_layers - 1
-    if len(transform.permutations) != hidden or len(transform.scales) != hidden:
-        raise ValueError(f"transform has {len(transform.permutations)} layers, network has {hidden} hidden layers")
-    weights, biases = [], []
-    conv = net.is_conv
-    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
-        if l < hidden:
-            perm, q = transform.permutations[l], transform.scales[l].to(w.dtype)
-            w = w[perm] * q.view((-1,) + (1,) * (w.dim() - 1))
-            b = b[perm] * q
-        if l > 0:
-            flat = net.flatten_size if conv[l - 1] and not conv[l] and net.pooling == "flatten" else 1
-            w = _transform_incoming(w, transform.permutations[l - 1], transform.scales[l - 1].to(w.dtype), flat)
-        weights.append(w)
-        biases.append(b)
-    return net.replace_params(weights, biases)
+    moved = transform_weights(WeightBatch.from_networks([net]), [p.unsqueeze(0) for p in transform.permutations],
+                              [q.unsqueeze(0) for q in transform.scales])
+    return moved.networks([net])[0]
 
 
 def random_symmetry(
@@ -116,6 +123,25 @@ def random_symmetry(
     return apply_symmetry(net, transform)
 
 
+def canonicalize_phases(weights: WeightBatch, w0: Tensor) -> WeightBatch:
+    """:func:`phase_canonicalize` of every network of a batch of sine networks (``w0`` ``(B,)``)."""
+    ws, bs = list(weights.weights), list(weights.biases)
+    w0_b = w0.to(bs[0].dtype).view(-1, 1)
+    half_turn = (math.pi / w0.double()).to(bs[0].dtype).view(-1, 1)
+    for l in range(weights.arch.num_layers - 1):
+        w, b = ws[l], bs[l]
+        k = torch.floor(w0_b * b / math.pi + 0.5)
+        b = torch.where(k != 0, b - k * half_turn, b)
+        row = torch.where(w0_b * b < 0, -1.0, 1.0).to(b.dtype)  # negate the neuron: sin(-z) = -sin(z)
+        parity = 1.0 - 2.0 * torch.remainder(k, 2)  # (-1)^k from the shift by k*pi
+        sign = row * parity.to(b.dtype)
+        ws[l] = w * _along(row, 1, w.dim())
+        bs[l] = b * row
+        ident = torch.arange(b.shape[1], device=b.device).expand(b.shape[0], -1)
+        ws[l + 1] = _incoming(ws[l + 1], ident, sign, _flatten_size_into(weights, l + 1))
+    return WeightBatch(weights.arch, ws, bs)
+
+
 def phase_canonicalize(net: NetworkWeights) -> NetworkWeights:
     """Canonical phase of every hidden sine neuron; the function is unchanged.
 
@@ -127,19 +153,5 @@ def phase_canonicalize(net: NetworkWeights) -> NetworkWeights:
     """
     if net.activation != "sine":
         raise ValueError(f"phase canonicalization needs a sine network, got activation {net.activation!r}")
-    weights, biases = list(net.weights), list(net.biases)
-    hidden = net.num_layers - 1
-    conv = net.is_conv
-    for l in range(hidden):
-        w, b = weights[l], biases[l]
-        k = torch.floor(net.w0 * b / math.pi + 0.5)
-        b = torch.where(k != 0, b - k * (math.pi / net.w0), b)
-        row = torch.where(net.w0 * b < 0, -1.0, 1.0).to(b.dtype)  # negate the neuron: sin(-z) = -sin(z)
-        parity = 1.0 - 2.0 * torch.remainder(k, 2)  # (-1)^k from the shift by k*pi
-        sign = row * parity.to(b.dtype)
-        weights[l] = w * row.view((-1,) + (1,) * (w.dim() - 1))
-        biases[l] = b * row
-        flat = net.flatten_size if conv[l] and not conv[l + 1] and net.pooling == "flatten" else 1
-        ident = torch.arange(b.numel())
-        weights[l + 1] = _transform_incoming(weights[l + 1], ident, sign, flat)
-    return net.replace_params(weights, biases)
+    w0 = torch.tensor([net.w0], dtype=torch.float64)
+    return canonicalize_phases(WeightBatch.from_networks([net]), w0).networks([net])[0]

@@ -8,6 +8,7 @@ Linear ``(out, in)``, Conv2d ``(out, in, kh, kw)``; biases ``(out,)``.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -16,22 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "sine", "sigmoid", "gelu")
+from scalegmn.activations import ACTIVATIONS, Sine, activation, activation_of_module
+
 Pooling = Literal["avg", "flatten"]
-
-
-class Sine(nn.Module):
-    """``sin(w0 * x)``: the SIREN activation."""
-
-    def __init__(self, w0: float = 30.0) -> None:
-        super().__init__()
-        self.w0 = float(w0)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.sin(self.w0 * x)
-
-    def extra_repr(self) -> str:
-        return f"w0={self.w0}"
 
 
 class OutputOffset(nn.Module):
@@ -167,10 +155,7 @@ class NetworkWeights:
     # ----------------------------------------------------------------- validation
     def validate(self) -> None:
         """Raise ``ValueError`` naming the layer if shapes, values or the activation are wrong."""
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {self.activation!r}; expected one of {', '.join(ACTIVATIONS)}"
-            )
+        activation(self.activation)
         if self.pooling not in ("avg", "flatten"):
             raise ValueError(f"unknown pooling {self.pooling!r}; expected 'avg' or 'flatten'")
         n = len(self.weights)
@@ -241,16 +226,42 @@ class NetworkWeights:
             and all(a.dtype == b.dtype and torch.equal(a, b) for a, b in zip(self.biases, other.biases))
         )
 
+    # ----------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as tensors and JSON-like values (``meta`` as canonical JSON): the one record all our
+        on-disk formats (zoo parts, dataset rows, graphs) are written from; :meth:`from_dict` inverts it."""
+        return {
+            "weights": [w.contiguous() for w in self.weights],
+            "biases": [b.contiguous() for b in self.biases],
+            "activation": self.activation,
+            "strides": list(self.strides),
+            "paddings": list(self.paddings),
+            "pooling": self.pooling,
+            "w0": float(self.w0),
+            "output_offset": float(self.output_offset),
+            "leaky_slope": float(self.leaky_slope),
+            "meta": json.dumps(self.meta, sort_keys=True),
+        }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "NetworkWeights":
+        """The network of a :meth:`to_dict` record (validated)."""
+        return cls(
+            list(record["weights"]),
+            list(record["biases"]),
+            record["activation"],
+            strides=[int(v) for v in record["strides"]],
+            paddings=[int(v) for v in record["paddings"]],
+            pooling=record["pooling"],
+            w0=float(record["w0"]),
+            output_offset=float(record["output_offset"]),
+            leaky_slope=float(record["leaky_slope"]),
+            meta=json.loads(record["meta"]),
+        )
+
     # ----------------------------------------------------------------- torch modules
     def activation_module(self) -> nn.Module:
-        return {
-            "relu": lambda: nn.ReLU(),
-            "leaky_relu": lambda: nn.LeakyReLU(self.leaky_slope),
-            "tanh": lambda: nn.Tanh(),
-            "sine": lambda: Sine(self.w0),
-            "sigmoid": lambda: nn.Sigmoid(),
-            "gelu": lambda: nn.GELU(),
-        }[self.activation]()
+        return activation(self.activation).module(self.w0, self.leaky_slope)
 
     def to_module(self) -> nn.Sequential:
         """An equivalent ``nn.Sequential`` (parameters copied)."""
@@ -308,7 +319,7 @@ class NetworkWeights:
                     raise ValueError(f"{where}: two layers without an activation between them")
                 weights.append(m.weight.detach().clone())
                 biases.append(m.bias.detach().clone())
-            elif isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, Sine)):
+            elif _is_activation(m):
                 if len(activations) != len(weights) - 1:
                     raise ValueError(f"{where}: activation must follow a Linear or Conv2d layer")
                 activations.append(m)
@@ -326,7 +337,7 @@ class NetworkWeights:
             raise ValueError("the Sequential has no Linear or Conv2d layer")
         if len(activations) != len(weights) - 1:
             raise ValueError("the last layer must not be followed by an activation")
-        names = {_activation_name(a) for a in activations} or {"relu"}
+        names = {activation_of_module(a).name for a in activations} or {"relu"}
         if len(names) != 1:
             raise ValueError(f"all hidden layers must share one activation, found {sorted(names)}")
         act = activations[0] if activations else None
@@ -344,35 +355,17 @@ class NetworkWeights:
         )
 
 
-def _activation_name(m: nn.Module) -> str:
-    for cls_, name in (
-        (nn.LeakyReLU, "leaky_relu"),
-        (nn.ReLU, "relu"),
-        (nn.Tanh, "tanh"),
-        (Sine, "sine"),
-        (nn.Sigmoid, "sigmoid"),
-        (nn.GELU, "gelu"),
-    ):
-        if isinstance(m, cls_):
-            return name
-    raise ValueError(f"unsupported activation module {type(m).__name__}")
+def _is_activation(m: nn.Module) -> bool:
+    try:
+        activation_of_module(m)
+    except ValueError:
+        return False
+    return True
 
 
 def apply_activation(net: NetworkWeights, z: Tensor) -> Tensor:
     """The hidden activation of ``net`` applied elementwise to ``z``."""
-    if net.activation == "relu":
-        return F.relu(z)
-    if net.activation == "leaky_relu":
-        return F.leaky_relu(z, net.leaky_slope)
-    if net.activation == "tanh":
-        return torch.tanh(z)
-    if net.activation == "sine":
-        return torch.sin(net.w0 * z)
-    if net.activation == "sigmoid":
-        return torch.sigmoid(z)
-    if net.activation == "gelu":
-        return F.gelu(z)
-    raise ValueError(f"unknown activation {net.activation!r}")
+    return activation(net.activation).function(z, net.w0, net.leaky_slope)
 
 
 def forward(net: NetworkWeights, x: Tensor) -> Tensor:

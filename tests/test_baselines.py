@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from scalegmn.baselines import NFN, FlatMLP, StatNN
-from scalegmn.baselines.params import group_by_architecture
 from scalegmn.baselines.statnn import statistics
 from scalegmn.examples import random_cnn, random_mlp
 from scalegmn.graph import collate, to_graph
 from scalegmn.symmetry import random_symmetry
+from scalegmn.weight_batch import WeightBatch
 
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
@@ -19,12 +19,12 @@ def _mixed(gen):
             random_mlp((2, 8, 3), "tanh", generator=gen)]
 
 
-def test_group_by_architecture_recovers_each_networks_parameters():
+def test_weight_batch_groups_a_mixed_batch_by_architecture_exactly():
     nets = _mixed(torch.Generator().manual_seed(1))
-    groups = group_by_architecture(collate([to_graph(n) for n in nets]))
-    assert sorted(int(i) for g in groups for i in g.indices) == [0, 1, 2]
-    for group in groups:
-        for row, i in enumerate(group.indices.tolist()):
+    groups = WeightBatch.from_graphs(collate([to_graph(n) for n in nets]))
+    assert sorted(int(i) for indices, _ in groups for i in indices) == [0, 1, 2]
+    for indices, group in groups:
+        for row, i in enumerate(indices.tolist()):
             for w, w_ref in zip(group.weights, nets[i].weights):
                 assert torch.equal(w[row], w_ref)
             for b, b_ref in zip(group.biases, nets[i].biases):

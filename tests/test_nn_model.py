@@ -4,12 +4,18 @@ import pytest
 import torch
 
 from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.graph import collate, from_graph, params_from_features, to_graph
+from scalegmn.graph import collate, from_graph, to_graph
 from scalegmn.registry import build_model
 from scalegmn.symmetry import apply_symmetry, random_symmetry, sample_symmetry
+from scalegmn.weight_batch import WeightBatch
 
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+
+def _as_params(net, x, edge_attr):
+    """Node/edge features aligned with ``net``'s graph read as parameters of ``net``'s architecture."""
+    return WeightBatch.from_graphs(to_graph(net), x, edge_attr)[0][1].networks([net])[0]
 
 
 def _rel(a, b):
@@ -102,8 +108,8 @@ def test_equivariant_head_transforms_like_the_weights(name, kind):
         t = sample_symmetry(net, gen)
         moved = apply_symmetry(net, t)
         node2, edge2 = model(collate([to_graph(moved)]))
-        expected = apply_symmetry(net.replace_params(*params_from_features(net.architecture, node, edge)), t)
-        got = moved.replace_params(*params_from_features(net.architecture, node2, edge2))
+        expected = apply_symmetry(_as_params(net, node, edge), t)
+        got = _as_params(moved, node2, edge2)
         for a, b in zip(expected.weights + expected.biases, got.weights + got.biases):
             assert _rel(a, b) < 1e-6
 
@@ -113,7 +119,7 @@ def test_edited_network_is_a_valid_network_of_the_same_architecture():
     g = to_graph(net)
     model = build_model("scalegmn", g, 1, hidden=16, layers=2, equivariant=True).double()
     node, edge = model(collate([g]))
-    edited = net.replace_params(*params_from_features(net.architecture, g.x + 0.1 * node, g.edge_attr + 0.1 * edge))
+    edited = _as_params(net, g.x + 0.1 * node, g.edge_attr + 0.1 * edge)
     assert edited.architecture == net.architecture
 
 

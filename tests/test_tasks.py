@@ -8,15 +8,17 @@ import torch
 import torch.nn.functional as F
 
 from scalegmn.examples import random_siren
-from scalegmn.graph import collate, params_from_features, to_graph
+from scalegmn.graph import collate, to_graph
 from scalegmn.store import InMemoryGraphDataset
 from scalegmn.store.synthetic import synthetic_cnn_zoo
 from scalegmn.symmetry import apply_symmetry, random_symmetry, sample_symmetry
 from scalegmn.tasks import TASKS, get_task
-from scalegmn.tasks.inr import coordinate_grid, dilate, render_batch
+from scalegmn.siren import coordinate_grid
+from scalegmn.tasks.inr import dilate, render_batch
 from scalegmn.tasks.metrics import accuracy, is_better, kendall_tau, mse, r2, regression_metrics
 from scalegmn.tasks.objectives import DilationEditing, ScoreRegression, WeightEditor
 from scalegmn.toy_models import ToyMetanet
+from scalegmn.weight_batch import WeightBatch
 from scalegmn.weights import forward
 
 
@@ -110,12 +112,13 @@ def test_rendering_is_differentiable_in_the_graph_features():
     g = to_graph(net)
     x1, e1 = g.x.clone().requires_grad_(), g.edge_attr.clone().requires_grad_()
     render_batch(collate([g]), 8, x=x1, edge_attr=e1).sum().backward()
-    weights, biases = params_from_features(g.arch, g.x, g.edge_attr)
+    params = WeightBatch.from_graphs(g)[0][1]
+    weights, biases = [w[0] for w in params.weights], [b[0] for b in params.biases]
     ws = [w.clone().requires_grad_() for w in weights]
     bs = [b.clone().requires_grad_() for b in biases]
     forward(net.replace_params(ws, bs), coordinate_grid(8)).sum().backward()
-    w_grad, b_grad = params_from_features(g.arch, x1.grad, e1.grad)
-    for a, b in zip(w_grad + b_grad, [w.grad for w in ws] + [b.grad for b in bs]):
+    grads = WeightBatch.from_graphs(g, x1.grad, e1.grad)[0][1]
+    for a, b in zip([w[0] for w in grads.weights + grads.biases], [w.grad for w in ws] + [b.grad for b in bs]):
         torch.testing.assert_close(a, b)
 
 

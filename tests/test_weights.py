@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.weights import NetworkWeights, OutputOffset, Sine, forward
+from scalegmn.activations import Sine
+from scalegmn.weights import NetworkWeights, OutputOffset, forward
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -12,7 +12,8 @@ from scalegmn.zoo import iter_zoo, load_networks, merge_zoos, read_info
 from scalegmn.zoo.cnn_zoo import CnnZooConfig, MemberwiseOptimizer, StackedCnn, generate_cnn_zoo
 from scalegmn.zoo.digits import load_digits_images
 from scalegmn.zoo.generate import write_cnn_zoo
-from scalegmn.zoo.inr_zoo import InrZooConfig, generate_inr_zoo, image_grid
+from scalegmn.siren import coordinate_grid
+from scalegmn.zoo.inr_zoo import InrZooConfig, generate_inr_zoo
 
 TINY = dict(size=6, epochs=1, batch_size=128, block_size=3, widths=(3, 4))
 
@@ -102,7 +103,7 @@ def test_inr_zoo_renders_its_digit_and_records_psnr_and_label():
     images, labels = load_digits_images()
     for net in nets:
         i = net.meta["digit_index"]
-        rendered = forward(net, image_grid()).view(8, 8)
+        rendered = forward(net, coordinate_grid(8)).view(8, 8)
         mse = (rendered - images[i] / 16).pow(2).mean()
         assert net.meta["psnr"] == pytest.approx(float(10 * torch.log10(1 / mse)), abs=1e-3)
         assert net.meta["label"] == int(labels[i]) and net.activation == "sine" and net.w0 == 30.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from scalegmn.baselines.params import group_by_architecture, num_graphs
 from scalegmn.nn.invariant import mlp
+from scalegmn.weight_batch import WeightBatch, graph_architectures
 
 
 class FlatMLP(nn.Module):
@@ -15,22 +15,18 @@ class FlatMLP(nn.Module):
 
     def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, input_dim: int | None = None) -> None:
         super().__init__()
-        self.input_dim = input_dim or int(example.hidden_mask.sum() + example.output_mask.sum()) + sum(
-            int(w.numel()) for w in group_by_architecture(example)[0].weights)
+        self.input_dim = input_dim or int(WeightBatch.from_graphs(example)[0][1].flatten().shape[1])
         self.mlp = mlp(self.input_dim, hidden, out_dim, layers)
 
     def flatten(self, data) -> Tensor:
         """``(B, input_dim)`` parameter vectors."""
         dtype = self.mlp[0].weight.dtype
-        out = torch.zeros(num_graphs(data), self.input_dim, dtype=dtype, device=data.x.device)
-        for group in group_by_architecture(data):
-            parts = []
-            for w, b in zip(group.weights, group.biases):
-                parts += [w.reshape(w.shape[0], -1), b]
-            flat = torch.cat(parts, dim=1)
+        out = torch.zeros(len(graph_architectures(data)), self.input_dim, dtype=dtype, device=data.x.device)
+        for indices, group in WeightBatch.from_graphs(data):
+            flat = group.flatten()
             if flat.shape[1] > self.input_dim:
                 raise ValueError(f"a network has {flat.shape[1]} parameters; the MLP takes at most {self.input_dim}")
-            out[group.indices, : flat.shape[1]] = flat.to(dtype)
+            out[indices, : flat.shape[1]] = flat.to(dtype)
         return out
 
     def forward(self, data) -> Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from scalegmn.baselines.params import group_by_architecture
 from scalegmn.nn.invariant import mlp
+from scalegmn.weight_batch import WeightBatch
 from scalegmn.weights import Architecture
 
 VARIANTS = ("np", "hnp")
@@ -51,11 +51,11 @@ class NFN(nn.Module):
     def forward(self, data) -> Tensor:
         from nfn.common import WeightSpaceFeatures
 
-        groups = group_by_architecture(data)
-        if len(groups) != 1 or groups[0].arch != self.arch:
+        groups = WeightBatch.from_graphs(data)
+        if len(groups) != 1 or groups[0][1].arch != self.arch:
             raise ValueError(f"NFN needs every network to have the architecture it was built for "
                              f"({self.arch.key}); got {len(groups)} architecture(s)")
-        group = groups[0]
+        group = groups[0][1]
         dtype = self.head[0].weight.dtype
         weights = [w.reshape(w.shape[0], 1, *s.shape).to(dtype) for w, s in zip(group.weights, self.spec.weight_spec)]
         biases = [b.unsqueeze(1).to(dtype) for b in group.biases]

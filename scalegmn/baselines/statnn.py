@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from scalegmn.baselines.params import group_by_architecture, num_graphs
 from scalegmn.nn.invariant import mlp
+from scalegmn.weight_batch import WeightBatch, graph_architectures
 
 QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
 NUM_STATS = 2 + len(QUANTILES)
@@ -33,14 +33,14 @@ class StatNN(nn.Module):
     def features(self, data) -> Tensor:
         """``(B, 14 * max_layers)`` statistics features."""
         dtype = self.mlp[0].weight.dtype
-        out = torch.zeros(num_graphs(data), self.in_dim, dtype=dtype, device=data.x.device)
-        for group in group_by_architecture(data):
+        out = torch.zeros(len(graph_architectures(data)), self.in_dim, dtype=dtype, device=data.x.device)
+        for indices, group in WeightBatch.from_graphs(data):
             if group.arch.num_layers > self.max_layers:
                 raise ValueError(f"a network has {group.arch.num_layers} layers; StatNN was built for "
                                  f"max_layers={self.max_layers}")
             stats = [torch.cat([statistics(w), statistics(b)], dim=1)
                      for w, b in zip(group.weights, group.biases)]
-            out[group.indices, : len(stats) * 2 * NUM_STATS] = torch.cat(stats, dim=1).to(dtype)
+            out[indices, : len(stats) * 2 * NUM_STATS] = torch.cat(stats, dim=1).to(dtype)
         return out
 
     def forward(self, data) -> Tensor:

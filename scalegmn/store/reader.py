@@ -4,9 +4,9 @@ Opening checks the metadata (schema version), that every listed shard exists wit
 and row count and opens as an Arrow file, and its SHA-256: by default once per file version (see
 :mod:`scalegmn.store.verified`), always with ``verify=True``, never with ``verify=False``; any failure is
 a ``ValueError`` naming the shard. Batches of rows that share one architecture are decoded at once: the
-flat weights of all rows become one ``(B, P)`` array, the edge features are gathered from it through
-an index cached per architecture, and the graphs go through ``scalegmn.graph.collate``'s shared
-``edge_index`` path.
+flat weights of all rows become one ``(B, P)`` array read as a
+:class:`~scalegmn.weight_batch.WeightBatch`, whose graph features go through
+:func:`scalegmn.graph.batch_of_architecture` (the shared ``edge_index`` path of ``collate``).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from scalegmn.graph import ACTIVATION_IDS, GROUP_IDS, collate, graph_structure
+from scalegmn.graph import batch_of_architecture
 from scalegmn.io import file_sha256
 from scalegmn.store.dataset import FRAME_COLUMNS, GraphDatasetBase
 from scalegmn.store.metadata import architecture_from_dict, params_hash, read_metadata
 from scalegmn.store.rows import arrow_schema, network_from_row
 from scalegmn.store.verified import mark_verified, unverified
-from scalegmn.symmetry import SCALING_GROUPS
+from scalegmn.weight_batch import WeightBatch
 from scalegmn.weights import Architecture, NetworkWeights
 
 
@@ -56,57 +56,15 @@ class _FloatRows:
             length.append(inner[outer[1:]] - inner[outer[:-1]])
         return cls(values, np.concatenate(chunk), np.concatenate(start), np.concatenate(length))
 
-    def gather(self, rows: np.ndarray, width: int, lead: int = 0, trail: int = 0) -> np.ndarray:
-        """``(len(rows), lead + width + trail)``: each row's ``width`` floats between ``lead`` zeros and
-        ``trail`` zeros (a fresh, writable array); every row must hold exactly ``width`` floats."""
+    def gather(self, rows: np.ndarray, width: int) -> np.ndarray:
+        """``(len(rows), width)``: each row's ``width`` floats (a fresh, writable array); every row must hold
+        exactly ``width`` floats."""
         if (self.length[rows] != width).any():
             raise ValueError(f"rows {rows.tolist()} do not all hold {width} floats")
-        out = np.zeros((len(rows), lead + width + trail), dtype=self.values[0].dtype)
+        out = np.empty((len(rows), width), dtype=self.values[0].dtype)
         for i, (c, s) in enumerate(zip(self.chunk[rows].tolist(), self.start[rows].tolist())):
-            out[i, lead : lead + width] = self.values[c][s : s + width]
+            out[i] = self.values[c][s : s + width]
         return out
-
-
-@dataclass(frozen=True)
-class _DecodePlan:
-    """Per architecture: where each edge feature comes from in a network's flat weight vector."""
-
-    arch: Architecture
-    num_inputs: int
-    num_weights: int
-    num_biases: int
-    gather: np.ndarray  # (E * K,) indices into [flat weights, 0]; index num_weights is the zero padding
-
-    @classmethod
-    def build(cls, arch: Architecture, edge_dim: int) -> "_DecodePlan":
-        s = graph_structure(arch)
-        sizes = arch.layer_sizes
-        gather = torch.empty(s.edge_offsets[-1], edge_dim, dtype=torch.long)
-        num_weights = sum(sizes[l] * sizes[l + 1] * s.edge_widths[l] for l in range(arch.num_layers))
-        gather.fill_(num_weights)
-        start = 0
-        for l in range(arch.num_layers):
-            n_edges, width = s.edge_offsets[l + 1] - s.edge_offsets[l], s.edge_widths[l]
-            block = torch.arange(start, start + n_edges * width).reshape(n_edges, width)
-            gather[s.edge_offsets[l] : s.edge_offsets[l + 1], :width] = block
-            start += n_edges * width
-        return cls(arch, sizes[0], num_weights, sum(sizes[1:]), gather.reshape(-1).numpy())
-
-
-@dataclass(frozen=True)
-class _RowGraph:
-    """The attributes of one graph that ``collate``'s shared-architecture path reads (cheaper than a ``Data``)."""
-
-    x: Tensor
-    edge_attr: Tensor
-    act: Tensor
-    group: Tensor
-    arch: Architecture
-    activation: str
-    w0: float
-    output_offset: float
-    leaky_slope: float
-    meta: str
 
 
 BATCH_COLUMNS: tuple[str, ...] = ("arch_key", "activation", "w0", "output_offset", "leaky_slope", "meta", "label",
@@ -134,7 +92,7 @@ class GraphDataset(GraphDatasetBase):
             raise ValueError(
                 f"{self.path}: shards hold {self.table.num_rows} rows, metadata says {self.metadata['num_rows']}"
             )
-        self._plans: dict[str, _DecodePlan] = {}
+        self._archs: dict[str, Architecture] = {}
         self._batches = self.table.to_batches()
         self._batch_starts = np.cumsum([0] + [b.num_rows for b in self._batches])
 
@@ -207,17 +165,17 @@ class GraphDataset(GraphDatasetBase):
         gathered = pa.Table.from_batches(pieces).combine_chunks()
         return gathered.take(pa.array(np.argsort(order, kind="stable")))
 
-    def _plan(self, key: str) -> _DecodePlan:
-        if key not in self._plans:
-            arch = architecture_from_dict(self.metadata["architectures"][key])
-            self._plans[key] = _DecodePlan.build(arch, self.edge_dim)
-        return self._plans[key]
+    def _architecture(self, key: str) -> Architecture:
+        if key not in self._archs:
+            self._archs[key] = architecture_from_dict(self.metadata["architectures"][key])
+        return self._archs[key]
 
     def batch(self, indices: Sequence[int]) -> Batch:
         """Rows ``indices`` collated; one-architecture batches are decoded all at once.
 
-        Gives exactly ``collate_graphs([self[i] for i in indices])`` (tested); the one-architecture path
-        hands ``collate`` light graph records holding just what its shared-``edge_index`` path reads.
+        Gives exactly ``collate_graphs([self[i] for i in indices])`` (tested): the rows' flat weights become
+        one :class:`~scalegmn.weight_batch.WeightBatch` whose graph features feed
+        :func:`scalegmn.graph.batch_of_architecture`.
         """
         rows = [self._check_index(int(i)) for i in indices]
         index = np.asarray(rows, dtype=np.int64)
@@ -225,21 +183,15 @@ class GraphDataset(GraphDatasetBase):
         keys = sub.column("arch_key").unique()
         if len(keys) != 1:
             return super().batch(rows)
-        plan = self._plan(keys[0].as_py())
-        b = len(rows)
-        x = torch.from_numpy(self._biases.gather(index, plan.num_biases, lead=plan.num_inputs)).unsqueeze(2)
-        padded = self._weights.gather(index, plan.num_weights, trail=1)
-        edge_attr = torch.from_numpy(padded[:, plan.gather]).reshape(b, -1, self.edge_dim)
+        arch = self._architecture(keys[0].as_py())
+        flat_w = self._weights.gather(index, int(self._weights.length[index[0]]))
+        flat_b = self._biases.gather(index, int(self._biases.length[index[0]]))
+        params = WeightBatch.from_flat(arch, torch.from_numpy(flat_w), torch.from_numpy(flat_b))
+        x, edge_attr = params.features(self.edge_dim)
         cols = sub.select(["activation", "w0", "output_offset", "leaky_slope", "meta"]).to_pydict()
-        act = [ACTIVATION_IDS[a] for a in cols["activation"]]
-        group = [GROUP_IDS[SCALING_GROUPS[a]] for a in cols["activation"]]
-        graphs = [
-            _RowGraph(x[i], edge_attr[i], torch.tensor(act[i : i + 1]), torch.tensor(group[i : i + 1]), plan.arch,
-                      cols["activation"][i], cols["w0"][i], cols["output_offset"][i], cols["leaky_slope"][i],
-                      cols["meta"][i])
-            for i in range(b)
-        ]
-        batch = collate(graphs)  # type: ignore[arg-type]
+        batch = batch_of_architecture(arch, x.reshape(-1, 1), edge_attr.reshape(-1, self.edge_dim),
+                                      cols["activation"], cols["w0"], cols["output_offset"], cols["leaky_slope"],
+                                      cols["meta"])
         batch.score = torch.from_numpy(sub.column("score").to_numpy().astype(np.float32))
         batch.label = torch.from_numpy(sub.column("label").to_numpy().astype(np.int64))
         batch.index = torch.from_numpy(index)

@@ -8,7 +8,6 @@ directly (id, source id, augmentation seed, split, activation, label, score, arc
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -112,21 +111,15 @@ def summary_fields(net: NetworkWeights, split: str, fallback_id: str) -> dict[st
 
 
 def network_to_row(net: NetworkWeights, split: str, fallback_id: str) -> dict[str, Any]:
-    """One row (python values; float tensors as numpy arrays of their own dtype, so nothing is rounded)."""
-    dtype_name(net.dtype)
+    """One row (python values; float tensors as flat numpy arrays of their own dtype, so nothing is rounded)."""
+    record = net.to_dict()
     return {
         **summary_fields(net, split, fallback_id),
+        **record,
         "dtype": dtype_name(net.dtype),
         "weight_shapes": [list(w.shape) for w in net.weights],
-        "weights": [w.detach().cpu().contiguous().reshape(-1).numpy() for w in net.weights],
-        "biases": [b.detach().cpu().contiguous().numpy() for b in net.biases],
-        "strides": list(net.strides),
-        "paddings": list(net.paddings),
-        "pooling": net.pooling,
-        "w0": float(net.w0),
-        "output_offset": float(net.output_offset),
-        "leaky_slope": float(net.leaky_slope),
-        "meta": json.dumps(net.meta, sort_keys=True),
+        "weights": [w.detach().cpu().reshape(-1).numpy() for w in record["weights"]],
+        "biases": [b.detach().cpu().numpy() for b in record["biases"]],
     }
 
 
@@ -138,18 +131,7 @@ def network_from_row(row: dict[str, Any]) -> NetworkWeights:
         for w, shape in zip(row["weights"], row["weight_shapes"])
     ]
     biases = [torch.from_numpy(np.asarray(b, dtype=np_dtype).copy()) for b in row["biases"]]
-    return NetworkWeights(
-        weights,
-        biases,
-        row["activation"],
-        strides=list(row["strides"]),
-        paddings=list(row["paddings"]),
-        pooling=row["pooling"],
-        w0=float(row["w0"]),
-        output_offset=float(row["output_offset"]),
-        leaky_slope=float(row["leaky_slope"]),
-        meta=json.loads(row["meta"]),
-    )
+    return NetworkWeights.from_dict({**row, "weights": weights, "biases": biases})
 
 
 def rows_to_batch(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.RecordBatch:

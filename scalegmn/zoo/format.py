@@ -24,36 +24,6 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 
 
-def network_to_record(net: NetworkWeights) -> dict[str, Any]:
-    return {
-        "weights": [w.contiguous() for w in net.weights],
-        "biases": [b.contiguous() for b in net.biases],
-        "activation": net.activation,
-        "strides": list(net.strides),
-        "paddings": list(net.paddings),
-        "pooling": net.pooling,
-        "w0": net.w0,
-        "output_offset": net.output_offset,
-        "leaky_slope": net.leaky_slope,
-        "meta": json.dumps(net.meta, sort_keys=True),
-    }
-
-
-def network_from_record(record: dict[str, Any]) -> NetworkWeights:
-    return NetworkWeights(
-        record["weights"],
-        record["biases"],
-        record["activation"],
-        strides=record["strides"],
-        paddings=record["paddings"],
-        pooling=record["pooling"],
-        w0=record["w0"],
-        output_offset=record["output_offset"],
-        leaky_slope=record["leaky_slope"],
-        meta=json.loads(record["meta"]),
-    )
-
-
 def part_name(index: int) -> str:
     return f"part-{index:05d}.pt"
 
@@ -67,7 +37,7 @@ def write_part(directory: str | Path, index: int, nets: list[NetworkWeights]) ->
     """Write one part file atomically; returns its :func:`part_entry`."""
     path = Path(directory) / part_name(index)
     with atomic_file(path) as tmp:
-        torch.save([network_to_record(n) for n in nets], tmp)
+        torch.save([n.to_dict() for n in nets], tmp)
     return part_entry(path, len(nets))
 
 
@@ -172,7 +142,7 @@ def iter_zoo(path: str | Path) -> Iterator[NetworkWeights]:
             raise ValueError(f"{part}: holds {len(records)} networks but {INFO_FILE} says {entry['networks']}")
         for record in records:
             try:
-                yield network_from_record(record)
+                yield NetworkWeights.from_dict(record)
             except ValueError as err:
                 raise ValueError(f"{part}: network {count}: {err}") from None
             count += 1

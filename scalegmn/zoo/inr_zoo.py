@@ -1,6 +1,6 @@
 """The digits-inr zoo: one SIREN per 8x8 digit, all fitted in one batched optimisation.
 
-Each SIREN maps a pixel coordinate ``(row, col)`` in ``[-1, 1]^2`` (see :func:`image_grid`) to the pixel
+Each SIREN maps a pixel coordinate ``(row, col)`` in ``[-1, 1]^2`` (see :func:`scalegmn.siren.coordinate_grid`) to the pixel
 intensity scaled to ``[0, 1]`` (raw digits pixel / 16), computing ``sin(w0 (W x + b))`` in every hidden
 layer (our :func:`scalegmn.weights.forward` convention) and a linear output without offset. Fitting is
 full-batch Adam on the mean squared error over the 64 pixels; the parameters of all INRs are stacked on a
@@ -21,6 +21,8 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from scalegmn.siren import coordinate_grid
+from scalegmn.weight_batch import WeightBatch
 from scalegmn.weights import NetworkWeights
 from scalegmn.zoo.digits import DIGITS_SIZE, PIXEL_MAX, load_digits_images
 from scalegmn.zoo.parallel import map_tasks
@@ -51,13 +53,6 @@ class InrZooConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
-def image_grid(height: int = DIGITS_SIZE, width: int = DIGITS_SIZE) -> Tensor:
-    """Pixel coordinates ``(height*width, 2)``: ``(row, col)`` each ``linspace(-1, 1)``, row-major, so
-    ``forward(inr, image_grid()).view(height, width)`` renders the image."""
-    rows, cols = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
-    return torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=1)
-
-
 def psnr(prediction: Tensor, target: Tensor, peak: float = 1.0) -> Tensor:
     """Peak signal-to-noise ratio in dB over the last dimension: ``10 log10(peak^2 / MSE)``."""
     mse = (prediction - target).pow(2).mean(dim=-1).clamp_min(1e-12)
@@ -73,24 +68,13 @@ def _init_siren(sizes: list[int], w0: float, generator: torch.Generator) -> tupl
     return weights, biases
 
 
-def stacked_siren(weights: list[Tensor], biases: list[Tensor], coords: Tensor, w0: float) -> Tensor:
-    """Outputs ``(N, P)`` of ``N`` single-output SIRENs (weights ``(N, out, in)``, biases ``(N, out)``)
-    at coordinates ``(P, 2)``."""
-    h = coords.unsqueeze(0).expand(weights[0].shape[0], -1, -1)
-    for l, (w, b) in enumerate(zip(weights, biases)):
-        h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
-        if l < len(weights) - 1:
-            h = torch.sin(w0 * h)
-    return h.squeeze(-1)
-
-
 def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None) -> list[NetworkWeights]:
     """Fit digits ``start .. stop-1`` together (one Adam over their stacked parameters)."""
     config, start, stop = task
     images, labels = load_digits_images()
     index = torch.arange(start, stop)
     target = images[index].reshape(len(index), -1) / PIXEL_MAX
-    coords = image_grid()
+    coords = coordinate_grid(DIGITS_SIZE)
     sizes = [2, *config.hidden, 1]
     inits = [_init_siren(sizes, config.w0, torch.Generator().manual_seed(
         int(np.random.SeedSequence([config.seed, int(i)]).generate_state(1, dtype=np.uint64)[0] >> 1)))
@@ -98,15 +82,21 @@ def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None)
     weights = [torch.stack([w[l] for w, _ in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     biases = [torch.stack([b[l] for _, b in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     optimizer = torch.optim.Adam(weights + biases, lr=config.learning_rate)
+    template = NetworkWeights(*inits[0], "sine", w0=config.w0)
+    batch = WeightBatch(template.architecture, weights, biases)
+
+    def fitted() -> Tensor:
+        return batch.forward(template, coords).squeeze(-1)  # (N, pixels)
+
     for _ in range(config.steps):
         optimizer.zero_grad(set_to_none=True)
-        loss = (stacked_siren(weights, biases, coords, config.w0) - target).pow(2).mean(dim=1).sum()
+        loss = (fitted() - target).pow(2).mean(dim=1).sum()
         loss.backward()
         optimizer.step()
         if progress is not None:
             progress.update(len(index))
     with torch.no_grad():
-        quality = psnr(stacked_siren(weights, biases, coords, config.w0), target)
+        quality = psnr(fitted(), target)
     nets = []
     for n, i in enumerate(index.tolist()):
         meta = {"id": f"{config.name}-{i:06d}", "source": config.name, "label": int(labels[i]),
