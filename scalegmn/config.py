@@ -84,6 +84,10 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
             item = args[0] if args else Any
             items = [coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
+    if is_dataclass(hint) and isinstance(hint, type):
+        if isinstance(value, hint):
+            return value
+        return from_mapping(hint, value, where)
     if origin is dict or hint is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")

@@ -8,6 +8,7 @@ index tensor ``perm`` (new neuron ``i`` is old neuron ``perm[i]``) and ``q`` is 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -39,9 +40,17 @@ def sample_symmetry(
     Positive groups: ``q = exp(u)``, ``u ~ U[-max_log_scale, max_log_scale]``; sign groups: uniform ``±1``;
     permutation-only activations get ``q = 1``.
     """
-    group = scaling_group(net.activation) if scale else "none"
+    return sample_group_element(net.layer_sizes[1:-1], net.activation, generator, permute=permute, scale=scale,
+                                max_log_scale=max_log_scale)
+
+
+def sample_group_element(hidden_sizes: Sequence[int], activation: str, generator: torch.Generator, *,
+                         permute: bool = True, scale: bool = True,
+                         max_log_scale: float = math.log(4.0)) -> SymmetryTransform:
+    """:func:`sample_symmetry` for a network with hidden layers of ``hidden_sizes`` and ``activation``."""
+    group = scaling_group(activation) if scale else "none"
     perms, scales = [], []
-    for n in net.layer_sizes[1:-1]:
+    for n in hidden_sizes:
         perm = torch.randperm(n, generator=generator) if permute else torch.arange(n)
         if group == "positive":
             u = torch.rand(n, generator=generator, dtype=torch.float64) * 2.0 - 1.0

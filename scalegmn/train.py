@@ -31,13 +31,15 @@ import torch
 import torch.distributed as dist
 import yaml
 from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from scalegmn.config import ConfigError, from_mapping
 from scalegmn.io import atomic_file, exclusive_lock, write_json, write_text
 from scalegmn.runtime import retain_freed_memory
-from scalegmn.store import GraphDatasetBase, collate_graphs, open_dataset
+from scalegmn.store import GraphDatasetBase, open_dataset
+from scalegmn.store.loader import GraphLoader
+from scalegmn.store.transforms import AugmentConfig, Compose, PhaseCanonicalize
 from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
 from scalegmn.tasks.metrics import is_better
 
@@ -61,7 +63,10 @@ class TrainConfig:
     """Every knob of one training run (``model`` is passed to ``build_model`` as keyword arguments).
 
     ``num_threads`` > 0 sets ``torch.set_num_threads`` for the run (on a busy CPU one thread can be many times faster
-    than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up.
+    than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up. ``augment``:
+    random symmetry copies of the training networks drawn on the fly from the run's seed
+    (:class:`scalegmn.store.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
+    (and every copy) in its canonical phase.
     """
 
     epochs: int = 20
@@ -83,6 +88,8 @@ class TrainConfig:
     learn_alpha: bool = True
     num_examples: int = 16
     cache_graphs: bool = True
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    canonicalize: bool = False
     find_unused_parameters: bool = True
     progress: bool = True
     model: dict[str, Any] = field(default_factory=dict)
@@ -107,15 +114,17 @@ class TrainConfig:
         return from_mapping(cls, copy.deepcopy(values), where)
 
     def with_overrides(self, overrides: Sequence[str], where: str = "--config") -> "TrainConfig":
-        """Apply ``key=value`` strings (values parsed as YAML; ``model.hidden=64`` sets a model option)."""
+        """Apply ``key=value`` strings (values parsed as YAML; ``model.hidden=64`` sets a model option,
+        ``augment.copies=2`` an augmentation option)."""
         values = asdict(self)
         for item in overrides:
             key, sep, raw = item.partition("=")
             if not sep or not key:
                 raise ConfigError(f"{where} {item!r}: not of the form key=value")
             value = yaml.safe_load(raw)
-            if key.startswith("model."):
-                values["model"][key[len("model."):]] = value
+            head, dot, rest = key.partition(".")
+            if dot and isinstance(values.get(head), dict):  # model.hidden=64, augment.copies=2
+                values[head][rest] = value
             else:
                 values[key] = value
         return TrainConfig.from_dict(values, where)
@@ -193,37 +202,6 @@ def gather(obj: Any, ctx: Distributed) -> list[Any]:
 
 
 # ----------------------------------------------------------------------------- data
-class GraphRows:
-    """Batches of dataset rows, optionally keeping every decoded graph in memory after first use."""
-
-    def __init__(self, dataset: GraphDatasetBase, cache: bool) -> None:
-        self.dataset = dataset
-        self.cache: dict[int, Data] | None = {} if cache else None
-
-    def batch(self, rows: Tensor) -> Batch:
-        if self.cache is None:
-            return self.dataset.batch(rows.tolist())
-        graphs = []
-        for r in rows.tolist():
-            g = self.cache.get(r)
-            if g is None:
-                g = self.cache[r] = self.dataset[r]
-            graphs.append(g)
-        return collate_graphs(graphs)
-
-
-def epoch_batches(rows: Tensor, batch_size: int, seed: int, epoch: int, world_size: int) -> list[Tensor]:
-    """The global training batches of ``epoch``: rows in an order seeded by ``(seed, epoch)``, cut into
-    ``batch_size`` chunks; the last chunk is cut to a multiple of ``world_size`` (dropped if empty)."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    order = rows[torch.randperm(len(rows), generator=generator)]
-    chunks = list(order.split(batch_size))
-    if chunks and len(chunks[-1]) % world_size:
-        keep = len(chunks[-1]) - len(chunks[-1]) % world_size
-        chunks[-1] = chunks[-1][:keep]
-    return [c for c in chunks if len(c)]
-
-
 # ----------------------------------------------------------------------------- models
 def build_metanetwork(model: str | ModelFactory, example: Data, out_dim: int, equivariant: bool,
                       options: dict[str, Any]) -> nn.Module:
@@ -352,7 +330,7 @@ class Trainer:
             raise ValueError("task inr-editing needs the image size: set image_size "
                              "(8 for digits-inr, 28 for MNIST INRs)")
         self.objective: Objective = task.objective(frame, self.splits["train"], options)
-        self.data = GraphRows(self.dataset, config.cache_graphs)
+        self.loaders = self._loaders(seed)
         seed_everything(seed)
         example = self.dataset[int(self.splits["train"][0])]
         metanet = build_metanetwork(model, example, self.objective.out_dim, task.equivariant, config.model)
@@ -367,12 +345,29 @@ class Trainer:
         if config.batch_size % self.ctx.world_size:
             raise ValueError(f"batch_size {config.batch_size} is not divisible by the {self.ctx.world_size} processes")
         self.optimizer = torch.optim.AdamW(self.raw.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        steps = len(epoch_batches(self.splits["train"], config.batch_size, seed, 0, self.ctx.world_size))
+        steps = len(self.loaders["train"])
         self.scheduler = warmup_schedule(self.optimizer, round(config.warmup_epochs * steps))
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}[config.amp_dtype]
         self.scaler = torch.amp.GradScaler(self.device.type,
                                            enabled=config.amp and self.amp_dtype == torch.float16)
         self.fingerprint = fingerprint  # run_fingerprint of this run
+
+    def _loaders(self, seed: int) -> dict[str, GraphLoader]:
+        """The training loader (seeded order, DDP-sharded, symmetry copies) and one per evaluation split
+        (this rank's rows); all share the dataset, canonicalized when asked."""
+        cfg, ctx = self.config, self.ctx
+        data = self.dataset
+        if cfg.canonicalize:
+            data = copy.copy(data)
+            data.transform = PhaseCanonicalize() if data.transform is None else Compose([data.transform,
+                                                                                        PhaseCanonicalize()])
+        loaders = {"train": GraphLoader(data, self.splits["train"], cfg.batch_size, shuffle=True, seed=seed,
+                                        copies=cfg.augment.copies, augment=cfg.augment.transform(seed, cfg.canonicalize),
+                                        world_size=ctx.world_size, rank=ctx.rank, cache=cfg.cache_graphs)}
+        for split in ("val", "test"):
+            loaders[split] = GraphLoader(data, self.splits[split][ctx.rank :: ctx.world_size], cfg.eval_batch_size,
+                                         cache=cfg.cache_graphs)
+        return loaders
 
     # -- one step / one pass
     def _autocast(self):
@@ -382,15 +377,17 @@ class Trainer:
         """One pass over the training rows; returns (mean loss, graphs, seconds) over all ranks."""
         self.train_model.train()
         loss_sum, count, seconds = 0.0, 0, 0.0
-        for chunk in epoch_batches(self.splits["train"], self.config.batch_size, self.seed, epoch, self.ctx.world_size):
-            local = chunk[self.ctx.rank :: self.ctx.world_size]
-            start = time.perf_counter()
-            batch = self.data.batch(local).to(self.device, non_blocking=True)
+        loader = self.loaders["train"]
+        loader.set_epoch(epoch)
+        start = time.perf_counter()
+        for batch in loader:
+            local = batch.index
+            batch = batch.to(self.device, non_blocking=True)
             target = self.objective.target(batch)
             with self._autocast():
                 output = self.train_model(batch)
             losses = self.objective.loss(self.objective.prediction(output), target)
-            loss = losses.sum() * (self.ctx.world_size / len(chunk))
+            loss = losses.sum() * (1 / len(local))  # the global batch's mean: every rank holds len(local) rows
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.optimizer)
@@ -403,7 +400,8 @@ class Trainer:
             count += len(local)
             seconds += time.perf_counter() - start
             if bar is not None:
-                bar.update(len(chunk))
+                bar.update(len(local) * self.ctx.world_size)
+            start = time.perf_counter()
         totals = gather((loss_sum, count, seconds), self.ctx)
         loss_sum, count = sum(t[0] for t in totals), sum(t[1] for t in totals)
         return loss_sum / max(count, 1), count, max(t[2] for t in totals)
@@ -440,11 +438,10 @@ class Trainer:
     def evaluate(self, split: str) -> Evaluation:
         """Predictions for ``split`` (rows sharded across ranks, gathered on every rank) and metrics."""
         self.eval_model.eval()
-        rows = self.splits[split]
-        mine = rows[self.ctx.rank :: self.ctx.world_size]
+        mine = self.splits[split][self.ctx.rank :: self.ctx.world_size]
         preds, targets = [], []
-        for chunk in mine.split(self.config.eval_batch_size):
-            batch = self.data.batch(chunk).to(self.device, non_blocking=True)
+        for batch in self.loaders[split]:
+            batch = batch.to(self.device, non_blocking=True)
             targets.append(self.objective.target(batch).cpu())
             with self._autocast():
                 preds.append(self.objective.prediction(self.eval_model(batch)).cpu())

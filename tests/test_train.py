@@ -9,7 +9,7 @@ import torch
 from scalegmn.store import InMemoryGraphDataset
 from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 from scalegmn.toy_models import ToyMetanet
-from scalegmn.train import CHECKPOINT, TrainConfig, epoch_batches, train, warmup_schedule
+from scalegmn.train import CHECKPOINT, TrainConfig, train, warmup_schedule
 
 RESULT_KEYS = {"task", "method", "seed", "test", "val", "best_epoch", "epochs", "wall_seconds", "num_params",
                "train_graphs_per_s", "device"}
@@ -111,18 +111,6 @@ def test_resuming_with_another_configuration_is_refused(tmp_path):
         train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(lr=0.1))
     assert train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(lr=0.1),
                  resume=False)["epochs"] == 3
-
-
-def test_epoch_order_is_seeded_by_seed_and_epoch_and_sharded_evenly():
-    rows = torch.arange(10, 30)
-    e0 = epoch_batches(rows, 6, seed=0, epoch=0, world_size=1)
-    assert [len(c) for c in e0] == [6, 6, 6, 2]
-    assert sorted(torch.cat(e0).tolist()) == rows.tolist()
-    assert torch.equal(torch.cat(e0), torch.cat(epoch_batches(rows, 6, seed=0, epoch=0, world_size=1)))
-    assert not torch.equal(torch.cat(e0), torch.cat(epoch_batches(rows, 6, seed=0, epoch=1, world_size=1)))
-    assert not torch.equal(torch.cat(e0), torch.cat(epoch_batches(rows, 6, seed=1, epoch=0, world_size=1)))
-    assert [len(c) for c in epoch_batches(rows, 6, seed=0, epoch=0, world_size=4)] == [6, 6, 6]
-    assert [len(c) for c in epoch_batches(rows, 8, seed=0, epoch=0, world_size=2)] == [8, 8, 4]
 
 
 def test_warmup_raises_the_learning_rate_linearly_then_holds():

@@ -1,10 +1,14 @@
-"""The graph dataset interface (shared by the shard-backed and the in-memory dataset) and its loader.
+"""Graph datasets as ``torch_geometric.data.Dataset`` s (shard-backed and in-memory share this base).
 
 ``ds[i]`` is exactly ``scalegmn.graph.to_graph(net, edge_dim)`` of the ``i``-th network (``edge_dim``: the
-dataset's widest edge feature, so all graphs of a dataset have the same ``edge_attr`` width) plus three
-graph-level tensors: ``score`` float32 ``(1,)`` (NaN if absent), ``label`` int64 ``(1,)`` (-1 if absent)
-and ``index`` int64 ``(1,)`` (the row). Batches are ``scalegmn.graph.collate`` batches carrying
-``score``, ``label`` and ``index`` of shape ``(num_graphs,)``.
+dataset's widest edge feature, so all graphs of a dataset have the same ``edge_attr`` width) plus the
+graph-level tensors ``score`` float32 ``(1,)`` (NaN if absent), ``label`` int64 ``(1,)`` (-1 if absent),
+``index`` int64 ``(1,)`` (the network's row in the whole dataset, kept by views and transforms) and ``y``
+(the dataset's target: ``label`` when any network has one, else ``score``), then passed through
+``transform``. As in PyG, an int gives a graph and a slice, list, tensor or array gives a view (a
+dataset of those networks); every other method (``network``, ``frame``, ``batch``, ``get_idx_split``)
+takes positions in this view. Batches are ``scalegmn.graph.collate`` batches carrying ``score``,
+``label``, ``index`` and ``y`` of shape ``(num_graphs,)``.
 """
 
 from __future__ import annotations
@@ -12,128 +16,148 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Batch, Data, Dataset
 
 from scalegmn.graph import collate, to_graph
 from scalegmn.store.metadata import DatasetStats
 from scalegmn.store.rows import SPLITS, summary_fields
 from scalegmn.weights import NetworkWeights
 
-TARGETS: tuple[str, ...] = ("score", "label", "index")
+TARGETS: tuple[str, ...] = ("score", "label", "index", "y")
 FRAME_COLUMNS: tuple[str, ...] = (
     "row", "id", "source_id", "aug_seed", "split", "activation", "label", "score", "arch_key",
 )
 
 
-def attach_targets(graph: Data, score: float, label: int, index: int) -> Data:
-    """Add the graph-level ``score``/``label``/``index`` tensors to a graph (in place; returns it)."""
-    graph.score = torch.tensor([score], dtype=torch.float32)
-    graph.label = torch.tensor([label], dtype=torch.long)
-    graph.index = torch.tensor([index], dtype=torch.long)
-    return graph
-
-
 def collate_graphs(graphs: Sequence[Data]) -> Batch:
-    """``scalegmn.graph.collate`` plus the concatenated ``score``, ``label`` and ``index`` tensors."""
+    """``scalegmn.graph.collate`` plus the concatenated graph-level targets (:data:`TARGETS`)."""
     batch = collate(list(graphs))
     for key in TARGETS:
         batch[key] = torch.cat([g[key] for g in graphs])
     return batch
 
 
-class GraphDatasetBase(abc.ABC):
-    """A sequence of network graphs with stored splits. Subclasses provide rows, networks and metadata."""
+class GraphDatasetBase(Dataset):
+    """Network graphs with stored splits (see the module docstring). Subclasses provide the rows: ``len()``
+    (networks in the whole dataset), ``network_at(row)``, ``_all_rows()`` (a frame of every row),
+    ``content_fingerprint()`` and ``metadata``; they may decode many rows at once in ``_decode(rows)``."""
 
     metadata: dict[str, Any]
 
+    def __init__(self, transform: Any = None) -> None:
+        super().__init__(None, transform=transform, log=False)
+
+    # -- what subclasses provide
     @abc.abstractmethod
-    def __len__(self) -> int: ...
+    def len(self) -> int:
+        """Networks in the whole dataset (views have fewer; ``len(ds)`` counts the view)."""
 
     @abc.abstractmethod
-    def network(self, index: int) -> NetworkWeights:
-        """The exact network of row ``index``."""
+    def network_at(self, row: int) -> NetworkWeights:
+        """The exact network of row ``row`` of the whole dataset."""
 
     @abc.abstractmethod
-    def frame(self) -> pd.DataFrame:
-        """One row per network, columns :data:`FRAME_COLUMNS`."""
+    def _all_rows(self) -> pd.DataFrame:
+        """One row per network of the whole dataset, columns :data:`FRAME_COLUMNS`."""
 
     @abc.abstractmethod
     def content_fingerprint(self) -> str:
         """SHA-256 identifying the rows' content and splits (equal datasets, equal fingerprints)."""
+
+    def _decode(self, rows: np.ndarray) -> Batch:
+        """The untransformed batch of whole-dataset ``rows`` (subclasses decode many rows at once)."""
+        return collate_graphs([self.get(int(r)) for r in rows])
+
+    # -- rows and positions
+    def rows(self, positions: Sequence[int] | Tensor | np.ndarray | None = None) -> np.ndarray:
+        """Whole-dataset rows of ``positions`` in this view (all positions if ``None``); ``IndexError``
+        for a position outside the view."""
+        indices = np.asarray(self.indices(), dtype=np.int64)
+        if positions is None:
+            return indices
+        pos = np.asarray(torch.as_tensor(positions).reshape(-1), dtype=np.int64)
+        n = len(indices)
+        bad = (pos < -n) | (pos >= n)
+        if bad.any():
+            raise IndexError(f"position {int(pos[bad][0])} out of range for a dataset of {n} networks")
+        return indices[pos % n] if n else indices[pos]
 
     @property
     def edge_dim(self) -> int:
         """Width of ``edge_attr`` of every graph of the dataset."""
         return int(self.metadata["edge_feature_dim"])
 
-    def _check_index(self, index: int) -> int:
-        n = len(self)
-        if not -n <= index < n:
-            raise IndexError(f"row {index} out of range for a dataset of {n} networks")
-        return index % n
+    @cached_property
+    def target_name(self) -> str:
+        """The target ``y`` holds: ``"label"`` when any network of the whole dataset has one, else ``"score"``."""
+        return "label" if bool((self._all_rows()["label"].to_numpy() >= 0).any()) else "score"
 
-    def __getitem__(self, index: int) -> Data:
-        index = self._check_index(int(index))
-        net = self.network(index)
-        fields = summary_fields(net, "", str(index))
-        return attach_targets(to_graph(net, self.edge_dim), fields["score"], fields["label"], index)
+    # -- items
+    def get(self, idx: int) -> Data:
+        """The untransformed graph of whole-dataset row ``idx`` (PyG's ``Dataset.get``)."""
+        net = self.network_at(int(idx))
+        fields = summary_fields(net, "", str(idx))
+        graph = to_graph(net, self.edge_dim)
+        graph.score = torch.tensor([fields["score"]], dtype=torch.float32)
+        graph.label = torch.tensor([fields["label"]], dtype=torch.long)
+        graph.index = torch.tensor([int(idx)], dtype=torch.long)
+        graph.y = graph[self.target_name]
+        return graph
 
-    def batch(self, indices: Sequence[int]) -> Batch:
-        """The collated batch of rows ``indices`` (subclasses may decode many rows at once)."""
-        return collate_graphs([self[i] for i in indices])
+    def network(self, position: int) -> NetworkWeights:
+        """The exact network at ``position`` of this view."""
+        return self.network_at(int(self.rows([position])[0]))
+
+    def frame(self) -> pd.DataFrame:
+        """One row per network of this view, columns :data:`FRAME_COLUMNS`; ``row`` is the position."""
+        frame = self._all_rows().iloc[self.rows()].reset_index(drop=True)
+        frame["row"] = np.arange(len(frame))
+        return frame
+
+    @property
+    def y(self) -> Tensor:
+        """``(len(ds),)`` targets of this view: labels (int64) or scores (float32), see :attr:`target_name`."""
+        values = self._all_rows()[self.target_name].to_numpy()[self.rows()]
+        return torch.from_numpy(values.astype(np.int64 if self.target_name == "label" else np.float32))
 
     def get_idx_split(self) -> dict[str, Tensor]:
-        """Row indices of each split, ``{"train", "val", "test"}`` -> ``LongTensor`` (ascending)."""
-        split = self.frame()["split"].to_numpy()
+        """Positions of each split, ``{"train", "val", "test"}`` -> ``LongTensor`` (ascending)."""
+        split = self._all_rows()["split"].to_numpy()[self.rows()]
         return {name: torch.from_numpy(np.flatnonzero(split == name)).long() for name in SPLITS}
 
-    def loader(
-        self,
-        indices: Sequence[int] | Tensor | None = None,
-        batch_size: int = 32,
-        shuffle: bool = False,
-        seed: int = 0,
-        drop_last: bool = False,
-    ) -> "GraphLoader":
-        """Batches of the rows ``indices`` (all rows if ``None``); see :class:`GraphLoader`."""
-        rows = torch.arange(len(self)) if indices is None else torch.as_tensor(indices, dtype=torch.long).reshape(-1)
-        return GraphLoader(self, rows, batch_size, shuffle, seed, drop_last)
+    def batch(self, positions: Sequence[int] | Tensor) -> Batch:
+        """The collated, transformed batch of ``positions``: exactly ``collate_graphs([ds[i] for i in
+        positions])``. A transform with ``accepts_batch = True`` is applied once to the whole batch."""
+        rows = self.rows(positions)
+        if self.transform is None or getattr(self.transform, "accepts_batch", False):
+            batch = self._decode(rows)
+            return batch if self.transform is None else self.transform(batch)
+        return collate_graphs([self.transform(self.get(int(r))) for r in rows])
 
+    def loader(self, positions: Sequence[int] | Tensor | None = None, batch_size: int = 32, shuffle: bool = False,
+               seed: int = 0, drop_last: bool = False, **options: Any) -> "GraphLoader":
+        """Batches of ``positions`` (all if ``None``): a :class:`scalegmn.store.loader.GraphLoader`."""
+        from scalegmn.store.loader import GraphLoader
 
-class GraphLoader:
-    """Iterates PyG batches of a dataset's rows.
+        rows = torch.arange(len(self)) if positions is None else torch.as_tensor(positions, dtype=torch.long)
+        return GraphLoader(self, rows.reshape(-1), batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last,
+                           **options)
 
-    With ``shuffle`` the order comes from a generator seeded once with ``seed``: every pass (epoch) over
-    the loader draws a new permutation, and the whole sequence of epochs is the same for a given seed.
-    """
-
-    def __init__(self, dataset: GraphDatasetBase, rows: Tensor, batch_size: int, shuffle: bool, seed: int,
-                 drop_last: bool) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.dataset = dataset
-        self.rows = rows
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        n = len(self.rows)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def __iter__(self) -> Iterator[Batch]:
-        rows = self.rows[torch.randperm(len(self.rows), generator=self.generator)] if self.shuffle else self.rows
-        for b in range(len(self)):
-            chunk = rows[b * self.batch_size : (b + 1) * self.batch_size]
-            yield self.dataset.batch(chunk.tolist())
+    def __repr__(self) -> str:
+        sizes = self.get_idx_split()
+        splits = "/".join(f"{k} {len(v)}" for k, v in sizes.items())
+        archs = self._all_rows()["arch_key"].to_numpy()[self.rows()]
+        return (f"{type(self).__name__}({len(self)} networks, {len(set(archs.tolist()))} architecture(s), "
+                f"{splits}, edge_dim={self.edge_dim}, y={self.target_name}"
+                f"{'' if self.transform is None else f', transform={self.transform!r}'})")
 
 
 class InMemoryGraphDataset(GraphDatasetBase):
@@ -142,7 +166,7 @@ class InMemoryGraphDataset(GraphDatasetBase):
     ``splits`` maps ``"train"``/``"val"``/``"test"`` to row indices (rows in none of them get split ``""``).
     """
 
-    def __init__(self, nets: list[NetworkWeights], splits: dict[str, list[int]]) -> None:
+    def __init__(self, nets: list[NetworkWeights], splits: dict[str, list[int]], transform: Any = None) -> None:
         if not nets:
             raise ValueError("an in-memory graph dataset needs at least one network")
         unknown = set(splits) - set(SPLITS)
@@ -161,9 +185,9 @@ class InMemoryGraphDataset(GraphDatasetBase):
         for i, (net, split) in enumerate(zip(self.nets, self.splits)):
             stats.add(net, split, f"network {i}")
         self.metadata = {**stats.to_dict(), "source": {"kind": "in-memory"}}
-        self._frame: pd.DataFrame | None = None
+        super().__init__(transform)
 
-    def __len__(self) -> int:
+    def len(self) -> int:
         return len(self.nets)
 
     def content_fingerprint(self) -> str:
@@ -177,15 +201,14 @@ class InMemoryGraphDataset(GraphDatasetBase):
                 digest.update(t.detach().cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()
 
-    def network(self, index: int) -> NetworkWeights:
-        return self.nets[self._check_index(int(index))]
+    def network_at(self, row: int) -> NetworkWeights:
+        return self.nets[row]
 
-    def frame(self) -> pd.DataFrame:
-        if self._frame is None:
-            records = [
-                {"row": i, **summary_fields(net, split, str(i))}
-                for i, (net, split) in enumerate(zip(self.nets, self.splits))
-            ]
-            self._frame = pd.DataFrame.from_records(records, columns=list(FRAME_COLUMNS))
-        return self._frame.copy()
+    @cached_property
+    def _frame(self) -> pd.DataFrame:
+        records = [{"row": i, **summary_fields(net, split, str(i))}
+                   for i, (net, split) in enumerate(zip(self.nets, self.splits))]
+        return pd.DataFrame.from_records(records, columns=list(FRAME_COLUMNS))
 
+    def _all_rows(self) -> pd.DataFrame:
+        return self._frame

@@ -11,7 +11,6 @@ flat weights of all rows become one ``(B, P)`` array read as a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import torch
-from torch import Tensor
 from torch_geometric.data import Batch
 
 from scalegmn.graph import batch_of_architecture
@@ -74,7 +72,7 @@ BATCH_COLUMNS: tuple[str, ...] = ("arch_key", "activation", "w0", "output_offset
 class GraphDataset(GraphDatasetBase):
     """A graph dataset directory written by :func:`scalegmn.store.shards.write_dataset`, memory-mapped."""
 
-    def __init__(self, path: str | Path, verify: bool | None = None) -> None:
+    def __init__(self, path: str | Path, verify: bool | None = None, transform: Any = None) -> None:
         self.path = Path(path)
         self.metadata: dict[str, Any] = read_metadata(self.path)
         schema = arrow_schema(self.metadata["dtype"])
@@ -95,6 +93,7 @@ class GraphDataset(GraphDatasetBase):
         self._archs: dict[str, Architecture] = {}
         self._batches = self.table.to_batches()
         self._batch_starts = np.cumsum([0] + [b.num_rows for b in self._batches])
+        super().__init__(transform)
 
     def _open_shard(self, entry: dict[str, Any], schema: pa.Schema, verify: bool) -> pa.Table:
         shard = self.path / entry["file"]
@@ -113,7 +112,7 @@ class GraphDataset(GraphDatasetBase):
             raise ValueError(f"{shard}: {table.num_rows} rows / schema differ from the metadata (corrupt shard)")
         return table
 
-    def __len__(self) -> int:
+    def len(self) -> int:
         return self.table.num_rows
 
     def content_fingerprint(self) -> str:
@@ -129,8 +128,8 @@ class GraphDataset(GraphDatasetBase):
     def _biases(self) -> _FloatRows:
         return _FloatRows.build(self._batches, "biases")
 
-    def network(self, index: int) -> NetworkWeights:
-        index = self._check_index(int(index))
+    def network_at(self, row: int) -> NetworkWeights:
+        index = int(row)
         record = self.table.slice(index, 1).drop_columns(["weights", "biases"]).to_pylist()[0]
         shapes = record["weight_shapes"]
         row = np.array([index])
@@ -146,12 +145,8 @@ class GraphDataset(GraphDatasetBase):
         frame.insert(0, "row", np.arange(len(frame)))
         return frame
 
-    def frame(self) -> pd.DataFrame:
-        return self._frame.copy()
-
-    def get_idx_split(self) -> dict[str, Tensor]:
-        split = self._frame["split"].to_numpy()
-        return {name: torch.from_numpy(np.flatnonzero(split == name)).long() for name in self.metadata["split_sizes"]}
+    def _all_rows(self) -> pd.DataFrame:
+        return self._frame
 
     def _take(self, rows: np.ndarray) -> pa.Table:
         """The :data:`BATCH_COLUMNS` of ``rows`` in order, taken record batch by record batch (the cost
@@ -170,19 +165,15 @@ class GraphDataset(GraphDatasetBase):
             self._archs[key] = architecture_from_dict(self.metadata["architectures"][key])
         return self._archs[key]
 
-    def batch(self, indices: Sequence[int]) -> Batch:
-        """Rows ``indices`` collated; one-architecture batches are decoded all at once.
-
-        Gives exactly ``collate_graphs([self[i] for i in indices])`` (tested): the rows' flat weights become
-        one :class:`~scalegmn.weight_batch.WeightBatch` whose graph features feed
-        :func:`scalegmn.graph.batch_of_architecture`.
-        """
-        rows = [self._check_index(int(i)) for i in indices]
+    def _decode(self, rows: np.ndarray) -> Batch:
+        """Whole-dataset ``rows`` decoded at once when they share one architecture: their flat weights
+        become one :class:`~scalegmn.weight_batch.WeightBatch` whose graph features feed
+        :func:`scalegmn.graph.batch_of_architecture` (exactly the collated ``get`` graphs; tested)."""
         index = np.asarray(rows, dtype=np.int64)
         sub = self._take(index)
         keys = sub.column("arch_key").unique()
         if len(keys) != 1:
-            return super().batch(rows)
+            return super()._decode(index)
         arch = self._architecture(keys[0].as_py())
         flat_w = self._weights.gather(index, int(self._weights.length[index[0]]))
         flat_b = self._biases.gather(index, int(self._biases.length[index[0]]))
@@ -194,11 +185,12 @@ class GraphDataset(GraphDatasetBase):
                                       cols["meta"])
         batch.score = torch.from_numpy(sub.column("score").to_numpy().astype(np.float32))
         batch.label = torch.from_numpy(sub.column("label").to_numpy().astype(np.int64))
-        batch.index = torch.from_numpy(index)
+        batch.index = torch.from_numpy(index.copy())
+        batch.y = batch[self.target_name]
         return batch
 
 
-def open_dataset(path: str | Path, verify: bool | None = None) -> GraphDataset:
-    """Open a graph dataset directory; shards' SHA-256 checked once per file version (``None``), always
-    (``True``) or never (``False``)."""
-    return GraphDataset(path, verify=verify)
+def open_dataset(path: str | Path, verify: bool | None = None, transform: Any = None) -> GraphDataset:
+    """Open a graph dataset directory as a PyG ``Dataset`` (``transform`` applied to every item); shards'
+    SHA-256 checked once per file version (``verify=None``), always (``True``) or never (``False``)."""
+    return GraphDataset(path, verify=verify, transform=transform)

@@ -1,0 +1,105 @@
+"""The fast loader of graph datasets: seeded epoch order, DDP sharding, symmetry copies drawn on the fly.
+
+An epoch of a :class:`GraphLoader` over ``N`` positions with ``copies = K`` has ``N (K + 1)`` items: every
+network once as it is and ``K`` times as a random symmetry copy (``augment``, drawn from ``(seed, epoch,
+index, copy)``, so resumed runs and every DDP rank see the same copies). With ``shuffle`` the items' order
+is a permutation seeded by ``(seed, epoch)``; the epoch advances after each pass unless set with
+:meth:`GraphLoader.set_epoch`. Items are cut into global batches of ``batch_size``; under DDP the last one
+is cut to a multiple of ``world_size`` and rank ``r`` takes items ``r, r + W, ...`` of every batch.
+Batches carry ``copy_index`` ``(B,)`` (0: the network as it is). ``cache`` keeps each decoded graph in memory
+after its first use (only for datasets whose own ``transform`` is deterministic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data
+
+from scalegmn.store.dataset import GraphDatasetBase, collate_graphs
+
+
+def epoch_order(count: int, seed: int, epoch: int) -> Tensor:
+    """The seeded permutation of ``count`` items in ``epoch``."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(count, generator=generator)
+
+
+class GraphLoader:
+    """Batches of a dataset's positions (see the module docstring)."""
+
+    def __init__(self, dataset: GraphDatasetBase, positions: Tensor, batch_size: int, *, shuffle: bool = False,
+                 seed: int = 0, drop_last: bool = False, copies: int = 0, augment: Any = None,
+                 world_size: int = 1, rank: int = 0, cache: bool = False) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if copies < 0 or (copies and augment is None):
+            raise ValueError(f"copies must be >= 0 and need an augment transform, got {copies}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} outside a world of {world_size} processes")
+        self.dataset = dataset
+        self.positions = torch.as_tensor(positions, dtype=torch.long).reshape(-1)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.copies = copies
+        self.augment = augment
+        self.world_size = world_size
+        self.rank = rank
+        self.epoch = 0
+        self._cache: dict[int, Data] | None = {} if cache else None
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch of the next pass (its order and its copies)."""
+        self.epoch = int(epoch)
+
+    @property
+    def num_items(self) -> int:
+        return len(self.positions) * (self.copies + 1)
+
+    def global_batches(self, epoch: int) -> list[Tensor]:
+        """The item numbers of every global batch of ``epoch`` (item ``i`` is position ``i % N``, copy
+        ``i // N``)."""
+        items = epoch_order(self.num_items, self.seed, epoch) if self.shuffle else torch.arange(self.num_items)
+        chunks = list(items.split(self.batch_size))
+        if self.drop_last and chunks and len(chunks[-1]) < self.batch_size:
+            chunks.pop()
+        if chunks and len(chunks[-1]) % self.world_size:
+            chunks[-1] = chunks[-1][: len(chunks[-1]) - len(chunks[-1]) % self.world_size]
+        return [c for c in chunks if len(c)]
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.num_items, self.batch_size)
+        rest = 0 if self.drop_last else rest - rest % self.world_size
+        return full + (rest > 0)
+
+    def _graphs(self, positions: Tensor) -> Batch:
+        if self._cache is None:
+            return self.dataset.batch(positions)
+        graphs = []
+        for p in positions.tolist():
+            graph = self._cache.get(p)
+            if graph is None:
+                graph = self._cache[p] = self.dataset[p]
+            graphs.append(graph)
+        return collate_graphs(graphs)
+
+    def batch(self, items: Tensor, epoch: int) -> Batch:
+        """The batch of item numbers ``items`` in ``epoch`` (copies drawn for that epoch)."""
+        n = len(self.positions)
+        batch = self._graphs(self.positions[items % n])
+        batch.copy_index = items // n
+        if self.copies and bool((batch.copy_index > 0).any()):
+            self.augment.set_epoch(epoch)
+            batch = self.augment(batch)
+        return batch
+
+    def __iter__(self) -> Iterator[Batch]:
+        epoch = self.epoch
+        for chunk in self.global_batches(epoch):
+            yield self.batch(chunk[self.rank :: self.world_size], epoch)
+        self.epoch = epoch + 1
