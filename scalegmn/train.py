@@ -229,19 +229,27 @@ def build_metanetwork(model: str | ModelFactory, example: Data, out_dim: int, eq
                       options: dict[str, Any]) -> nn.Module:
     """The metanetwork: a registered name or import path (``scalegmn.registry.build_model``) or a factory
     called as ``factory(example=..., out_dim=..., **options)``. Equivariant tasks add ``equivariant=True``
-    and raise :class:`NotApplicableError` for invariant-only registered models."""
+    and raise :class:`NotApplicableError` for a model whose class does not declare that it can be equivariant
+    (``supports_equivariant`` / ``equivariant`` class attribute, :func:`scalegmn.registry.supports_equivariant`;
+    a factory function is asked of the module it builds)."""
+    from scalegmn.registry import build_model, equivariant_models, model_class, supports_equivariant
+
     options = dict(options)
     if equivariant:
         options["equivariant"] = True
-    if callable(model):
-        return model(example=example, out_dim=out_dim, **options)
-    from scalegmn.registry import EQUIVARIANT_MODELS, MODEL_NAMES, build_model
 
-    if equivariant and model in MODEL_NAMES and model not in EQUIVARIANT_MODELS:
-        raise NotApplicableError(
-            f"model {model!r} is invariant only; weight editing needs an equivariant model "
-            f"({', '.join(EQUIVARIANT_MODELS)})"
-        )
+    def refuse() -> NotApplicableError:
+        return NotApplicableError(f"model {model_name(model)!r} is invariant only; weight editing needs an "
+                                  f"equivariant model ({', '.join(equivariant_models())})")
+
+    is_class = isinstance(model_class(model), type) if callable(model) else True
+    if equivariant and is_class and not supports_equivariant(model):
+        raise refuse()
+    if callable(model):
+        built = model(example=example, out_dim=out_dim, **options)
+        if equivariant and getattr(built, "equivariant", None) is not True:
+            raise refuse()
+        return built
     return build_model(model, example, out_dim, **options)
 
 
