@@ -353,7 +353,8 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
                                       "test": list(range(20, 24))})
     inr = InMemoryGraphDataset(list(synthetic_inr_zoo(12)),
                                {"train": list(range(6)), "val": list(range(6, 9)), "test": list(range(9, 12))})
-    cfg = TrainConfig(epochs=2, batch_size=8, progress=False, model={"hidden": 4}, image_size=8, num_examples=2)
+    cfg = TrainConfig(epochs=2, batch_size=8, progress=False, model={"hidden": 4},
+                      task_options={"image_size": 8, "num_examples": 2})
     runs = tmp_path / "runs"
     for task, data in (("genpred-mixed", cnn), ("inr-classification", inr), ("inr-editing", inr)):
         for seed in (0, 1):
