@@ -174,7 +174,8 @@ def test_the_registry_maps_the_five_task_names_to_instances_of_one_class_per_kin
 
 
 def test_every_task_declares_metric_directions_and_title():
-    expected = {"regression": {"kendall_tau": ("Kendall τ ↑", True), "r2": ("R² ↑", True), "mse": ("MSE ↓", False)},
+    expected = {"regression": {"kendall_tau": ("Kendall τ ↑", True), "r2": ("R² ↑", True),
+                               "mse": ("MSE ↓", False)},
                 "classification": {"accuracy": ("accuracy ↑", True)},
                 "editing": {"mse": ("MSE ↓", False), "identity_mse": ("MSE of the unedited", None)}}
     for task in TASKS.values():
@@ -185,6 +186,8 @@ def test_every_task_declares_metric_directions_and_title():
         assert task.metric("loss").higher_is_better is False and task.metric("psnr") is None
     assert len({t.title for t in TASKS.values()}) == len(TASKS)
     assert [t.requires_equivariant for t in TASKS.values()] == [False] * 4 + [True]
+    assert not TASKS["inr-editing"].applies_to(supports_equivariant=False) and TASKS["inr-editing"].applies_to(True)
+    assert all(TASKS[t].applies_to(False) for t in ("genpred-relu", "inr-classification"))
 
 
 def test_chance_levels_are_kendall_tau_zero_and_one_over_the_number_of_classes():

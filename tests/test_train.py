@@ -361,7 +361,8 @@ def test_params_yaml_train_settings_resolve_for_every_task_and_method():
     from scalegmn.registry import MODEL_NAMES
 
     matrix = ("genpred", "inr_classification", "inr_editing")  # read by dvc.yaml (as pipelines/train.py drops them)
-    settings = {k: v for k, v in yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())["train"].items() if k not in matrix}
+    params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())["train"]
+    settings = {k: v for k, v in params.items() if k not in matrix}
     for task in TASKS:
         for method in MODEL_NAMES:
             options = get_task(task).options(resolve_config(settings, task, method).task_options)

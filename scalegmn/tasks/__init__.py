@@ -3,13 +3,11 @@
 selects the best epoch, its title, the chance level where one is defined, which models apply and its own
 typed options.
 
-| task | class | rows | objective |
-| --- | --- | --- | --- |
-| ``genpred-relu`` / ``genpred-tanh`` / ``genpred-mixed`` | :class:`GeneralizationPrediction` | CNNs with a
-  ``score`` (ReLU / tanh / all) | MSE on the (z-scored) score; Kendall τ, R², MSE |
-| ``inr-classification`` | :class:`INRClassification` | INRs with a ``label`` | cross-entropy; accuracy |
-| ``inr-editing`` | :class:`INREditing` | sine INRs (equivariant models only) | MSE of the edited rendering
-  to the 3×3-dilated original |
+- ``genpred-relu`` / ``genpred-tanh`` / ``genpred-mixed`` (:class:`GeneralizationPrediction`): CNNs with a
+  ``score`` (ReLU / tanh / all); MSE on the (z-scored) score; Kendall τ, R², MSE.
+- ``inr-classification`` (:class:`INRClassification`): INRs with a ``label``; cross-entropy; accuracy.
+- ``inr-editing`` (:class:`INREditing`): sine INRs, equivariant models only; MSE of the edited rendering to
+  the 3×3-dilated original.
 
 Task options are read from the same settings mapping as the training options (``params.yaml``
 ``train.tasks.<task>``): :meth:`Task.options` takes the keys of its own options dataclass and refuses keys
