@@ -24,6 +24,8 @@ class ToyMetanet(nn.Module):
     edge_out (E, K))`` aligned with ``batch.x`` / ``batch.edge_attr``.
     """
 
+    supports_equivariant = True  # built with equivariant=True it sets the instance's `equivariant`
+
     def __init__(self, example: Data, out_dim: int, hidden: int = 16, dropout: float = 0.0,
                  equivariant: bool = False) -> None:
         super().__init__()

@@ -22,7 +22,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +34,13 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from scalegmn.config import ConfigError, from_mapping
+from scalegmn.config import ConfigError, check_keys, from_mapping
 from scalegmn.io import atomic_file, exclusive_lock, write_json, write_text
 from scalegmn.runtime import retain_freed_memory
 from scalegmn.store import GraphDatasetBase, open_dataset
 from scalegmn.store.loader import GraphLoader
 from scalegmn.store.transforms import AugmentConfig, Compose, PhaseCanonicalize
-from scalegmn.tasks import NotApplicableError, Objective, Task, get_task
+from scalegmn.tasks import TASK_OPTION_KEYS, TASKS, NotApplicableError, Objective, Task, get_task
 from scalegmn.tasks.metrics import is_better
 
 ModelFactory = Callable[..., nn.Module]
@@ -67,6 +67,11 @@ class TrainConfig:
     random symmetry copies of the training networks drawn on the fly from the run's seed
     (:class:`scalegmn.store.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
     (and every copy) in its canonical phase.
+
+    ``task_options`` holds the task's own options (its :attr:`~scalegmn.tasks.Task.options_type`, e.g.
+    ``image_size`` of ``inr-editing``, ``normalize_target`` of generalization prediction); they may be given
+    as flat keys in :meth:`from_dict` / :meth:`with_overrides` (``image_size: 8``, ``--config image_size=8``)
+    and may include options of other tasks (the run's task reads its own).
     """
 
     epochs: int = 20
@@ -82,17 +87,13 @@ class TrainConfig:
     device: str = "auto"
     num_threads: int = 0
     eval_augmented: bool = False
-    normalize_target: bool = True
-    image_size: int | None = None
-    edit_alpha: float = 0.0
-    learn_alpha: bool = True
-    num_examples: int = 16
     cache_graphs: bool = True
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     canonicalize: bool = False
     find_unused_parameters: bool = True
     progress: bool = True
     model: dict[str, Any] = field(default_factory=dict)
+    task_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = [
@@ -101,21 +102,30 @@ class TrainConfig:
             (self.weight_decay >= 0, "weight_decay", ">= 0"), (self.grad_clip > 0, "grad_clip", "> 0"),
             (self.warmup_epochs >= 0, "warmup_epochs", ">= 0"), (self.num_threads >= 0, "num_threads", ">= 0"),
             (self.amp_dtype in AMP_DTYPES, "amp_dtype", f"one of {', '.join(AMP_DTYPES)}"),
-            (self.image_size is None or self.image_size >= 1, "image_size", ">= 1 or null"),
-            (self.num_examples >= 0, "num_examples", ">= 0"),
         ]
         for ok, key, rule in checks:
             if not ok:
                 raise ConfigError(f"{key} must be {rule}, got {getattr(self, key)!r}")
+        self.task_options = check_task_options(self.task_options)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "config") -> "TrainConfig":
-        """A config from a mapping, type- and range-checked; :class:`ConfigError` naming ``where``."""
-        return from_mapping(cls, copy.deepcopy(values), where)
+        """A config from a mapping, type- and range-checked; :class:`ConfigError` naming ``where``. Task
+        options may be flat keys (``image_size: 8``) or under ``task_options``."""
+        values = copy.deepcopy(dict(values))
+        check_keys(values, [f.name for f in fields(cls) if f.init] + list(TASK_OPTION_KEYS), where)
+        flat = {k: values.pop(k) for k in TASK_OPTION_KEYS if k in values}
+        if flat:
+            nested = values.get("task_options") or {}
+            if not isinstance(nested, dict):
+                raise ConfigError(f"{where}: task_options: expected a mapping, got {nested!r}")
+            values["task_options"] = {**nested, **flat}
+        return from_mapping(cls, values, where)
 
     def with_overrides(self, overrides: Sequence[str], where: str = "--config") -> "TrainConfig":
         """Apply ``key=value`` strings (values parsed as YAML; ``model.hidden=64`` sets a model option,
-        ``augment.copies=2`` an augmentation option)."""
+        ``augment.copies=2`` an augmentation option; a task option such as ``image_size=8`` goes to
+        :attr:`task_options`)."""
         values = asdict(self)
         for item in overrides:
             key, sep, raw = item.partition("=")
@@ -125,16 +135,38 @@ class TrainConfig:
             head, dot, rest = key.partition(".")
             if dot and isinstance(values.get(head), dict):  # model.hidden=64, augment.copies=2
                 values[head][rest] = value
+            elif key in TASK_OPTION_KEYS:
+                values["task_options"][key] = value
             else:
                 values[key] = value
         return TrainConfig.from_dict(values, where)
 
     def fingerprint(self) -> dict[str, Any]:
-        """The options that change the result (checked when resuming)."""
+        """The options that change the result (checked when resuming); the task options are not among them
+        (they depend on the task: :func:`run_fingerprint` adds the task's)."""
         values = asdict(self)
-        for key in ("progress", "device", "num_threads", "compile", "cache_graphs", "eval_batch_size"):
+        for key in ("progress", "device", "num_threads", "compile", "cache_graphs", "eval_batch_size", "task_options"):
             values.pop(key)
         return values
+
+    def for_task(self, task: Task, where: str = "config") -> "TrainConfig":
+        """This config with only ``task``'s options, every one of them set (defaults filled in): what a run
+        of ``task`` records."""
+        return replace(self, task_options=asdict(task.options(self.task_options, where)))
+
+
+def check_task_options(values: dict[str, Any], where: str = "task_options") -> dict[str, Any]:
+    """``values`` (options of any task) checked by the tasks' options dataclasses: keys no task knows are
+    refused (did-you-mean), values type- and range-checked; returns the coerced values."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a mapping of task options, got {values!r}")
+    check_keys(values, list(TASK_OPTION_KEYS), where, "task option")
+    out = dict(values)
+    for options_type in dict.fromkeys(t.options_type for t in TASKS.values()):
+        names = [f.name for f in fields(options_type) if f.init]
+        typed = from_mapping(options_type, {k: v for k, v in values.items() if k in names}, where)
+        out |= {k: getattr(typed, k) for k in values if k in names}
+    return out
 
 
 # ----------------------------------------------------------------------------- devices and processes
@@ -207,19 +239,27 @@ def build_metanetwork(model: str | ModelFactory, example: Data, out_dim: int, eq
                       options: dict[str, Any]) -> nn.Module:
     """The metanetwork: a registered name or import path (``scalegmn.registry.build_model``) or a factory
     called as ``factory(example=..., out_dim=..., **options)``. Equivariant tasks add ``equivariant=True``
-    and raise :class:`NotApplicableError` for invariant-only registered models."""
+    and raise :class:`NotApplicableError` for a model whose class does not declare that it can be equivariant
+    (``supports_equivariant`` / ``equivariant`` class attribute, :func:`scalegmn.registry.supports_equivariant`;
+    a factory function is asked of the module it builds)."""
+    from scalegmn.registry import build_model, equivariant_models, model_class, supports_equivariant
+
     options = dict(options)
     if equivariant:
         options["equivariant"] = True
-    if callable(model):
-        return model(example=example, out_dim=out_dim, **options)
-    from scalegmn.registry import EQUIVARIANT_MODELS, MODEL_NAMES, build_model
 
-    if equivariant and model in MODEL_NAMES and model not in EQUIVARIANT_MODELS:
-        raise NotApplicableError(
-            f"model {model!r} is invariant only; weight editing needs an equivariant model "
-            f"({', '.join(EQUIVARIANT_MODELS)})"
-        )
+    def refuse() -> NotApplicableError:
+        return NotApplicableError(f"model {model_name(model)!r} is invariant only; weight editing needs an "
+                                  f"equivariant model ({', '.join(equivariant_models())})")
+
+    is_class = isinstance(model_class(model), type) if callable(model) else True
+    if equivariant and is_class and not supports_equivariant(model):
+        raise refuse()
+    if callable(model):
+        built = model(example=example, out_dim=out_dim, **options)
+        if equivariant and getattr(built, "equivariant", None) is not True:
+            raise refuse()
+        return built
     return build_model(model, example, out_dim, **options)
 
 
@@ -324,16 +364,14 @@ class Trainer:
         for split, rows in self.splits.items():
             if len(rows) == 0:
                 raise ValueError(f"task {task.name}: the {split} split of the dataset has no usable rows "
-                                 f"(activations {task.activations or 'any'}, kind {task.kind})")
-        options = asdict(config)
-        if task.kind == "editing" and config.image_size is None:
-            raise ValueError("task inr-editing needs the image size: set image_size "
-                             "(8 for digits-inr, 28 for MNIST INRs)")
-        self.objective: Objective = task.objective(frame, self.splits["train"], options)
+                                 f"({task.selection_rule})")
+        self.options = task.options(config.task_options)
+        task.check_options(self.options)
+        self.objective: Objective = task.objective(frame, self.splits["train"], self.options)
         self.loaders = self._loaders(seed)
         seed_everything(seed)
         example = self.dataset[int(self.splits["train"][0])]
-        metanet = build_metanetwork(model, example, self.objective.out_dim, task.equivariant, config.model)
+        metanet = build_metanetwork(model, example, self.objective.out_dim, task.requires_equivariant, config.model)
         self.raw = self.objective.wrap(metanet).to(self.device)
         self.num_params = sum(p.numel() for p in self.raw.parameters())
         self.eval_model: nn.Module = torch.compile(self.raw, dynamic=True) if config.compile else self.raw
@@ -574,12 +612,13 @@ def _open(dataset: str | os.PathLike | GraphDatasetBase, verify: bool | None = N
 def run_fingerprint(task: str, method: str, seed: int, dataset: str | os.PathLike | GraphDatasetBase,
                     config: TrainConfig) -> dict[str, Any]:
     """What a run's result depends on: task, method, seed, the dataset's content fingerprint, the number of
-    processes (the last batch of an epoch is cut to a multiple of it) and every option of
-    :meth:`TrainConfig.fingerprint`. A checkpoint resumes, and a finished result is reused, only when it
-    records an equal fingerprint."""
+    processes (the last batch of an epoch is cut to a multiple of it), every option of
+    :meth:`TrainConfig.fingerprint` and every option of the task (its options dataclass, defaults filled in).
+    A checkpoint resumes, and a finished result is reused, only when it records an equal fingerprint."""
     content = _open(dataset, verify=False).content_fingerprint()
     return {"task": task, "method": method, "seed": seed, "dataset": content,
-            "world_size": distributed_from_env().world_size, **config.fingerprint()}
+            "world_size": distributed_from_env().world_size, **config.fingerprint(),
+            **config.for_task(get_task(task)).task_options}
 
 
 def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, *, seed: int, out_dir: str | Path,
@@ -626,6 +665,7 @@ def _train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gr
     trainer: Trainer | None = None
     try:
         spec = get_task(task)
+        cfg = cfg.for_task(spec)
         data = _open(dataset, verify)
         fingerprint = run_fingerprint(task, name, seed, data, cfg)
         try:

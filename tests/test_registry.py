@@ -82,3 +82,42 @@ def test_every_model_overfits_a_tiny_batch(name):
         if loss.item() < first / 10:
             break
     assert loss.item() < first / 10, f"{name}: loss {first:.3g} -> {loss.item():.3g}"
+
+
+def test_models_declare_whether_they_can_be_equivariant_on_their_class():
+    from scalegmn.baselines import NFN, FlatMLP, StatNN
+    from scalegmn.nn import ScaleGMN
+    from scalegmn.registry import equivariant_models, supports_equivariant
+
+    assert StatNN.equivariant is False and FlatMLP.equivariant is False and NFN.equivariant is False
+    assert ScaleGMN.supports_equivariant is True
+    g = _graphs(2)[0]
+    assert build_model("gmn", g, 1, hidden=8, layers=1, equivariant=True).equivariant is True
+    assert build_model("scalegmn", g, 1, hidden=8, layers=1).equivariant is False
+    assert build_model("statnn", g, 1).equivariant is False
+    assert equivariant_models() == tuple(n for n in MODEL_NAMES if n.startswith(("scalegmn", "gmn")))
+    assert not supports_equivariant("mlp") and supports_equivariant("scalegmn-b-fast")
+
+
+def test_plug_in_classes_without_the_attribute_count_as_invariant_only(tmp_path, monkeypatch):
+    from scalegmn.registry import supports_equivariant
+
+    (tmp_path / "plugin_metanets.py").write_text(USER_MODULE + "\n\nclass Declared(TinyMetanet):\n"
+                                             "    supports_equivariant = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert not supports_equivariant("plugin_metanets:TinyMetanet")
+    assert supports_equivariant("plugin_metanets:Declared")
+    with pytest.raises(ValueError, match="'plugin_metanets:TinyMetanet' has no equivariant variant"):
+        build_model("plugin_metanets:TinyMetanet", _graphs(2)[0], 1, equivariant=True)
+
+
+def test_nfn_reads_checkpoints_that_saved_its_layers_under_the_old_name():
+    pytest.importorskip("nfn")
+    g = _graphs(2)[0]
+    model = build_model("nfn-np", g, 1, hidden=4, layers=1)
+    old = {("equivariant." + k[len("layers."):] if k.startswith("layers.") else k): v
+           for k, v in model.state_dict().items()}
+    assert any(k.startswith("equivariant.") for k in old)
+    fresh = build_model("nfn-np", g, 1, hidden=4, layers=1)
+    fresh.load_state_dict(old)
+    assert all(torch.equal(fresh.state_dict()[k], v) for k, v in model.state_dict().items())

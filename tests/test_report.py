@@ -353,7 +353,8 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
                                       "test": list(range(20, 24))})
     inr = InMemoryGraphDataset(list(synthetic_inr_zoo(12)),
                                {"train": list(range(6)), "val": list(range(6, 9)), "test": list(range(9, 12))})
-    cfg = TrainConfig(epochs=2, batch_size=8, progress=False, model={"hidden": 4}, image_size=8, num_examples=2)
+    cfg = TrainConfig(epochs=2, batch_size=8, progress=False, model={"hidden": 4},
+                      task_options={"image_size": 8, "num_examples": 2})
     runs = tmp_path / "runs"
     for task, data in (("genpred-mixed", cnn), ("inr-classification", inr), ("inr-editing", inr)):
         for seed in (0, 1):
@@ -384,3 +385,34 @@ def test_symmetry_pivot_keeps_the_worst_change_of_repeated_model_transform_rows(
     table = pivot_check_table(rows, "model", "transform", "max_rel_change")
     assert table.columns == ["model", "kind", "scaling", "permutation"]
     assert table.rows == [["gmn", "invariance", "0.5 ✗", "1.00e-12 ✓"]] and table.bold == {(0, 2)}
+
+
+def test_report_reads_titles_from_tasks(tmp_path):
+    from scalegmn.report.results import task_info
+    from scalegmn.tasks import TASKS
+
+    summaries = summarize(load_results(write_results(tmp_path)))
+    for summary in summaries:
+        task = TASKS[summary.task]
+        assert summary.info.title == task.title and summary.info.main_metric == task.selection_metric
+        assert summary.info.kind == task.kind
+        for metric in task.metrics:
+            assert summary.info.label(metric.name) == metric.display()
+            assert summary.info.higher_is_better(metric.name) is metric.higher_is_better
+    table = task_table(summaries[0], ["scalegmn"])
+    assert table.columns[1:4] == ["Kendall τ ↑", "R² ↑", "MSE ↓"]
+    assert summaries[0].info.title in table.caption
+    md = build_report(full_inputs(tmp_path), tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert all(f"{TASKS[s.task].title} (`{s.task}`)" in text for s in summaries) and md.tasks == len(summaries)
+    # a task defined elsewhere: its name as title, directions known from the defined tasks' metrics
+    other = task_info("my-task", [])
+    assert other.title == "my-task" and other.label("accuracy") == "accuracy ↑" and other.label("psnr") == "psnr"
+
+
+def test_method_order_names_only_registered_models():
+    from scalegmn.registry import MODEL_NAMES
+    from scalegmn.report.results import METHOD_ORDER
+
+    assert METHOD_ORDER == MODEL_NAMES
+    assert METHOD_ORDER.index("statnn") < METHOD_ORDER.index("gmn") < METHOD_ORDER.index("scalegmn")

@@ -162,3 +162,73 @@ def test_edit_of_a_permuted_siren_renders_the_same_image():
     b = editor(collate([to_graph(n) for n in permuted]))
     assert (a - render_batch(collate([to_graph(n) for n in nets]), 8)).abs().max() > 1e-3
     torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- task facts
+def test_the_registry_maps_the_five_task_names_to_instances_of_one_class_per_kind():
+    from scalegmn.tasks import GeneralizationPrediction, INRClassification, INREditing, Task
+
+    assert list(TASKS) == ["genpred-relu", "genpred-tanh", "genpred-mixed", "inr-classification", "inr-editing"]
+    assert all(isinstance(t, Task) and TASKS[name] is t and t.name == name for name, t in TASKS.items())
+    assert [type(t) for t in TASKS.values()] == [GeneralizationPrediction] * 3 + [INRClassification, INREditing]
+    assert [t.activations for t in TASKS.values() if isinstance(t, GeneralizationPrediction)] == [
+        ("relu",), ("tanh",), None]
+    assert get_task("inr-editing") is TASKS["inr-editing"]
+
+
+def test_every_task_declares_metric_directions_and_title():
+    expected = {"regression": {"kendall_tau": ("Kendall τ ↑", True), "r2": ("R² ↑", True),
+                               "mse": ("MSE ↓", False)},
+                "classification": {"accuracy": ("accuracy ↑", True)},
+                "editing": {"mse": ("MSE ↓", False), "identity_mse": ("MSE of the unedited", None)}}
+    for task in TASKS.values():
+        assert task.title and task.title != task.name and task.zoo in ("cnn", "inr")
+        assert {m.name: (m.display(), m.higher_is_better) for m in task.metrics} == expected[task.kind]
+        assert task.metrics[0].name == task.selection_metric
+        assert task.maximize is task.metric(task.selection_metric).higher_is_better
+        assert task.metric("loss").higher_is_better is False and task.metric("psnr") is None
+    assert len({t.title for t in TASKS.values()}) == len(TASKS)
+    assert [t.requires_equivariant for t in TASKS.values()] == [False] * 4 + [True]
+    assert not TASKS["inr-editing"].applies_to(supports_equivariant=False) and TASKS["inr-editing"].applies_to(True)
+    assert all(TASKS[t].applies_to(False) for t in ("genpred-relu", "inr-classification"))
+
+
+def test_chance_levels_are_kendall_tau_zero_and_one_over_the_number_of_classes():
+    from scalegmn.store.synthetic import synthetic_inr_zoo
+
+    frame = InMemoryGraphDataset(list(synthetic_inr_zoo(6)), {"train": [0, 1, 2], "val": [3], "test": [4, 5]}).frame()
+    classes = int(frame["label"].max()) + 1
+    assert all(TASKS[t].chance_levels() == {"kendall_tau": 0.0} for t in ("genpred-relu", "genpred-mixed"))
+    assert TASKS["inr-classification"].chance_levels(frame) == {"accuracy": 1.0 / classes}
+    assert TASKS["inr-classification"].chance_levels() == {} and TASKS["inr-editing"].chance_levels(frame) == {}
+
+
+def test_each_task_selects_its_own_rows():
+    from scalegmn.store.synthetic import synthetic_inr_zoo
+
+    nets = list(synthetic_inr_zoo(4))
+    nets[1].meta["label"] = -1
+    frame = InMemoryGraphDataset(nets, {"train": [0, 1], "val": [2], "test": [3]}).frame()
+    assert TASKS["inr-classification"].select(frame).tolist() == [True, False, True, True]
+    assert TASKS["inr-editing"].select(frame).tolist() == [True] * 4  # sine INRs, labelled or not
+    assert "label" in TASKS["inr-classification"].selection_rule
+
+
+def test_task_options_are_typed_per_task_and_unknown_keys_refused():
+    from scalegmn.config import ConfigError
+    from scalegmn.tasks import EditingOptions, NoOptions, RegressionOptions
+
+    shared = {"normalize_target": False, "image_size": 8}  # a layer shared by every task
+    assert TASKS["genpred-relu"].options(shared) == RegressionOptions(normalize_target=False)
+    assert TASKS["inr-editing"].options(shared) == EditingOptions(image_size=8)
+    assert TASKS["inr-classification"].options(shared) == NoOptions()
+    with pytest.raises(ConfigError, match=r"unknown task option 'image_sze' \(did you mean 'image_size'\?\)"):
+        TASKS["inr-editing"].options({"image_sze": 8})
+    with pytest.raises(ConfigError, match=r"\(inr-editing\): image_size: expected int \| None, got .big."):
+        TASKS["inr-editing"].options({"image_size": "big"})
+    with pytest.raises(ConfigError, match=r"num_examples must be >= 0"):
+        TASKS["inr-editing"].options({"num_examples": -1})
+    with pytest.raises(ValueError, match="needs the image size: set image_size"):
+        TASKS["inr-editing"].check_options(EditingOptions())
+    obj = TASKS["inr-editing"].objective(None, None, {"image_size": 8, "num_examples": 3})
+    assert isinstance(obj, DilationEditing) and (obj.size, obj.num_examples, obj.learn_alpha) == (8, 3, True)

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,6 +10,7 @@ import torch
 from scalegmn.store import InMemoryGraphDataset
 from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 from scalegmn.toy_models import ToyMetanet
+from scalegmn.tasks import TASKS, get_task
 from scalegmn.train import CHECKPOINT, TrainConfig, train, warmup_schedule
 
 RESULT_KEYS = {"task", "method", "seed", "test", "val", "best_epoch", "epochs", "wall_seconds", "num_params",
@@ -62,7 +64,7 @@ def test_inr_classification_and_editing_runs_write_their_outputs(tmp_path):
     cls = train("inr-classification", ToyMetanet, inr_dataset(), seed=0, out_dir=tmp_path / "cls", config=config())
     assert 0.0 <= cls["test"]["accuracy"] <= 1.0 and (tmp_path / "cls" / "predictions.csv").is_file()
     edit = train("inr-editing", ToyMetanet, inr_dataset(), seed=0, out_dir=tmp_path / "edit",
-                 config=config(image_size=8, num_examples=4))
+                 config=config(task_options={"image_size": 8, "num_examples": 4}))
     assert edit["test"]["mse"] > 0 and edit["test"]["identity_mse"] > 0
     with torch.serialization.safe_globals([]):
         import numpy as np
@@ -163,7 +165,7 @@ def test_settings_layer_defaults_task_method_and_run():
         "runs": {"inr-editing/scalegmn": {"model": {"layers": 3}}},
     }
     cfg = resolve_config(settings, "inr-editing", "scalegmn")
-    assert (cfg.epochs, cfg.lr, cfg.image_size) == (7, 5e-4, 8)
+    assert (cfg.epochs, cfg.lr, cfg.task_options["image_size"]) == (7, 5e-4, 8)
     assert cfg.model == {"hidden": 32, "layers": 3}
     other = resolve_config(settings, "genpred-relu", "gmn")
     assert (other.epochs, other.lr, other.model) == (5, 1e-3, {"hidden": 16, "layers": 2})
@@ -271,3 +273,88 @@ def test_benchmark_command_writes_results_json_csv_and_a_summary(tmp_path):
     assert [r["seed"] for r in results] == [0, 1] and (tmp_path / "results.csv").is_file()
     assert (tmp_path / "runs" / "genpred-mixed" / "scalegmn.toy_models-ToyMetanet" / "seed1" / "result.json").is_file()
     assert "benchmark: 2 runs (2 trained, 0 not applicable, 0 failed)" in res.output
+
+
+# ----------------------------------------------------------------------------- task facts in training
+PLUGIN = """
+from scalegmn.toy_models import ToyMetanet
+
+
+class Undeclared(ToyMetanet):
+    supports_equivariant = None  # as a plug-in that never heard of the attribute
+
+
+class AlwaysEquivariant(ToyMetanet):
+    supports_equivariant = None
+    equivariant = True
+"""
+
+
+def test_editing_refuses_invariant_models_by_class_attribute(tmp_path, monkeypatch):
+    from scalegmn.train import build_metanetwork
+    from scalegmn.tasks import NotApplicableError
+
+    (tmp_path / "edit_plugins.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ds = inr_dataset()
+    cfg = config(epochs=1, task_options={"image_size": 8, "num_examples": 1})
+    for model in ("edit_plugins:Undeclared", "statnn", "mlp"):
+        result = train("inr-editing", model, ds, seed=0, out_dir=tmp_path / model.replace(":", "-"), config=cfg)
+        assert result["status"] == "not_applicable" and "invariant only" in result["reason"], model
+    ok = train("inr-editing", ToyMetanet, ds, seed=0, out_dir=tmp_path / "toy", config=cfg)
+    assert ok["status"] == "ok"
+    example = ds[0]
+    assert build_metanetwork("edit_plugins:AlwaysEquivariant", example, 1, True, {"hidden": 4}).equivariant
+
+    def factory(example, out_dim, **options):  # a factory function is asked of the module it builds
+        return ToyMetanet(example, out_dim, hidden=4)
+
+    with pytest.raises(NotApplicableError, match="invariant only"):
+        build_metanetwork(factory, example, 1, True, {})
+    assert build_metanetwork(factory, example, 1, False, {}).equivariant is False
+
+
+def test_task_options_live_outside_the_generic_options_and_in_the_fingerprint(tmp_path):
+    from dataclasses import fields
+
+    from scalegmn.config import ConfigError
+    from scalegmn.tasks import TASK_OPTION_KEYS
+    from scalegmn.train import run_fingerprint
+
+    assert not {f.name for f in fields(TrainConfig)} & set(TASK_OPTION_KEYS)
+    cfg = TrainConfig().with_overrides(["image_size=8", "normalize_target=false", "lr=0.01"])
+    assert cfg.task_options == {"image_size": 8, "normalize_target": False} and cfg.lr == 0.01
+    assert TrainConfig.from_dict({"edit_alpha": 0.5, "epochs": 2}).task_options == {"edit_alpha": 0.5}
+    with pytest.raises(ConfigError, match=r"unknown option 'image_sze' \(did you mean 'image_size'\?\)"):
+        TrainConfig.from_dict({"image_sze": 8})
+    with pytest.raises(ConfigError, match=r"unknown task option 'image_sze' \(did you mean 'image_size'\?\)"):
+        TrainConfig().with_overrides(["task_options={image_sze: 8}"])
+    with pytest.raises(ConfigError, match="num_examples must be >= 0"):
+        TrainConfig().with_overrides(["num_examples=-1"])
+    ds = inr_dataset()
+    fp = run_fingerprint("inr-editing", "gmn", 0, ds, cfg)
+    assert (fp["image_size"], fp["edit_alpha"], fp["learn_alpha"], fp["num_examples"]) == (8, 0.0, True, 16)
+    assert "normalize_target" not in fp and "task_options" not in fp
+    assert run_fingerprint("inr-editing", "gmn", 0, ds, cfg.with_overrides(["image_size=16"])) != fp
+    genpred = run_fingerprint("genpred-relu", "gmn", 0, cnn_dataset(), cfg)
+    assert genpred["normalize_target"] is False and "image_size" not in genpred
+    assert cfg.for_task(get_task("inr-editing")).task_options == {"image_size": 8, "edit_alpha": 0.0,
+                                                                   "learn_alpha": True, "num_examples": 16}
+
+
+def test_params_yaml_train_settings_resolve_for_every_task_and_method():
+    import yaml
+
+    from scalegmn.benchmark import resolve_config
+    from scalegmn.registry import MODEL_NAMES
+
+    matrix = ("genpred", "inr_classification", "inr_editing")  # read by dvc.yaml (as pipelines/train.py drops them)
+    params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())["train"]
+    settings = {k: v for k, v in params.items() if k not in matrix}
+    for task in TASKS:
+        for method in MODEL_NAMES:
+            options = get_task(task).options(resolve_config(settings, task, method).task_options)
+            if task == "inr-editing":
+                assert (options.image_size, options.num_examples) == (8, 16)
+            if task.startswith("genpred"):
+                assert options.normalize_target is True

@@ -13,6 +13,8 @@ class FlatMLP(nn.Module):
     """``(B, out_dim)`` from ``[W_0.flatten() ‖ b_0 ‖ W_1.flatten() ‖ ...]`` zero-padded to ``input_dim``
     (default: the example's parameter count)."""
 
+    equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
+
     def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, input_dim: int | None = None) -> None:
         super().__init__()
         self.input_dim = input_dim or int(WeightBatch.from_graphs(example)[0][1].flatten().shape[1])

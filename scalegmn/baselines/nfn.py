@@ -31,6 +31,8 @@ class NFN(nn.Module):
     layer's channels are ``kh*kw*hidden`` wide inside NP/HNP layers (4.6M / 9.3M parameters on the
     Small CNN Zoo architecture at 32, four times that at 64)."""
 
+    equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
+
     def __init__(self, example, out_dim: int, hidden: int = 32, layers: int = 3, variant: str = "np",
                  head_layers: int = 2) -> None:
         super().__init__()
@@ -44,7 +46,8 @@ class NFN(nn.Module):
         mods: list[nn.Module] = []
         for i in range(layers):
             mods += [linear(self.spec, 1 if i == 0 else hidden, hidden), TupleOp(nn.ReLU())]
-        self.equivariant = nn.Sequential(*mods)
+        self.layers = nn.Sequential(*mods)  # the NP/HNP layers (saved as `equivariant.*` before it was renamed)
+        self._register_load_state_dict_pre_hook(_legacy_layer_keys)
         self.pool = pool(self.spec)
         self.head = mlp(hidden * pool.get_num_outs(self.spec), 2 * hidden, out_dim, head_layers)
 
@@ -59,5 +62,13 @@ class NFN(nn.Module):
         dtype = self.head[0].weight.dtype
         weights = [w.reshape(w.shape[0], 1, *s.shape).to(dtype) for w, s in zip(group.weights, self.spec.weight_spec)]
         biases = [b.unsqueeze(1).to(dtype) for b in group.biases]
-        feats = self.equivariant(WeightSpaceFeatures(weights, biases))
+        feats = self.layers(WeightSpaceFeatures(weights, biases))
         return self.head(self.pool(feats).flatten(1))
+
+
+def _legacy_layer_keys(state_dict, prefix, *_args) -> None:
+    """Read checkpoints that saved the layers as ``equivariant.*`` (now ``layers.*``; ``equivariant`` is the
+    class's declaration that it has no equivariant variant)."""
+    old = prefix + "equivariant."
+    for key in [k for k in state_dict if k.startswith(old)]:
+        state_dict[prefix + "layers." + key[len(old):]] = state_dict.pop(key)

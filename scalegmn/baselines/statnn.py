@@ -24,6 +24,8 @@ class StatNN(nn.Module):
     """``(B, out_dim)``: an MLP (``layers`` linear layers of width ``hidden``) on
     ``[stats(W_l) ‖ stats(b_l)]`` for ``l < max_layers`` (zeros for layers a network does not have)."""
 
+    equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
+
     def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, max_layers: int | None = None) -> None:
         super().__init__()
         self.max_layers = max_layers or example.arch.num_layers

@@ -65,7 +65,17 @@ class ScaleGMN(nn.Module):
     ``batch``: a PyG ``Batch`` (or one ``Data``) of :func:`scalegmn.graph.to_graph` graphs; networks of
     different widths and depths may share a batch as long as they have the example's input and output
     sizes and at most ``max_layers`` layers. Edge features narrower than the example's are zero-padded.
+
+    ``supports_equivariant``: it can be built with ``equivariant=True``; :attr:`equivariant` says whether
+    this instance was.
     """
+
+    supports_equivariant = True
+
+    @property
+    def equivariant(self) -> bool:
+        """Whether this model returns per-node and per-edge outputs (built with ``equivariant=True``)."""
+        return self.config.equivariant
 
     def __init__(self, example, out_dim: int, **config) -> None:
         super().__init__()

@@ -22,8 +22,8 @@ from scalegmn.report.document import Code, Document, Image, Section, Table, Text
 from scalegmn.report.environment import hardware, package_versions
 from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confusion_grid, histogram, image_grid, \
     learning_curves, scatter_grid
-from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, metric_label, \
-    ordered, summarize
+from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, ordered, \
+    summarize
 from scalegmn.benchmark import run_dir
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, HISTORY_FILE, PREDICTIONS_FILE, confusion_matrix, \
     read_edit_examples, read_history, read_predictions
@@ -119,7 +119,8 @@ class _Builder:
             self._table_files(slug(summary.task), table, task_frame(summary))
             self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(metric_frame(summary, metric))
             blocks = [table, Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric),
-                                   f"{summary.info.title}: {metric_label(metric)} per method, mean ± std over seeds.")]
+                                   f"{summary.info.title}: {summary.info.label(metric)} per method, "
+                                   "mean ± std over seeds.")]
             if summary.not_applicable:
                 blocks.insert(1, Text("No result (not applicable or failed): " + "; ".join(
                     f"`{m}` ({reason or 'no reason given'})" for m, reason in summary.not_applicable.items()) + "."))
@@ -164,7 +165,7 @@ class _Builder:
         for method, run, path in self._best_runs(summary, PREDICTIONS_FILE):
             frame = read_predictions(path)
             value = run.test.get(metric, math.nan)
-            title = f"{method} (seed {run.seed}): {metric_label(metric, arrow=False)} {value:.3f}"
+            title = f"{method} (seed {run.seed}): {summary.info.label(metric, arrow=False)} {value:.3f}"
             if kind == "regression":
                 self.files[f"plots/data/predictions/{task}_{slug(method)}.csv"] = _csv(
                     frame.rename(columns={"true": "target", "pred": "prediction"}))
@@ -202,8 +203,8 @@ class _Builder:
                               frame["val_metric"].to_numpy())
         if not curves:
             return []
-        return [Image(f"{task}_curves", learning_curves(summary.info.title, curves, metric),
-                      f"{summary.info.title}: training loss and validation {metric_label(metric)} per epoch, "
+        return [Image(f"{task}_curves", learning_curves(summary.info.title, curves, summary.info.label(metric)),
+                      f"{summary.info.title}: training loss and validation {summary.info.label(metric)} per epoch, "
                       "best seed of each method.")]
 
     def _edits(self, summary: TaskSummary) -> list[Image]:

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from scalegmn.report.results import TaskSummary, is_scalegmn, metric_label
+from scalegmn.report.results import TaskSummary, is_scalegmn
 
 HIGHLIGHT = "#d62728"
 HIGHLIGHT_DARK = "#7f0000"
@@ -42,7 +42,7 @@ def bar_chart(summary: TaskSummary, metric: str) -> bytes:
     ax.bar(range(len(methods)), np.nan_to_num(means), yerr=np.nan_to_num(stds), capsize=4,
            color=[_color(m) for m in methods])
     ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
-    ax.set_ylabel(metric_label(metric))
+    ax.set_ylabel(summary.info.label(metric))
     ax.set_title(summary.info.title, fontsize=10)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.grid(axis="y", alpha=0.3)
@@ -98,9 +98,10 @@ def line_colors(methods: Sequence[str]) -> dict[str, str]:
     return {m: next(reds) if is_scalegmn(m) else next(others) for m in methods}
 
 
-def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], metric: str) -> bytes:
+def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+                    metric_label: str) -> bytes:
     """Per method ``(epochs, train_loss, val_metric)``: training loss (log scale if positive) and validation metric
-    against the epoch; ScaleGMN variants drawn thicker."""
+    (displayed as ``metric_label``) against the epoch; ScaleGMN variants drawn thicker."""
     fig = Figure(figsize=(10.0, 3.3), layout="constrained")
     loss_ax, metric_ax = fig.subplots(1, 2)
     colors = line_colors(list(curves))
@@ -113,7 +114,7 @@ def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, 
     if bool((losses[np.isfinite(losses)] > 0).all()):
         loss_ax.set_yscale("log")
     loss_ax.set_ylabel("training loss")
-    metric_ax.set_ylabel(f"validation {metric_label(metric)}")
+    metric_ax.set_ylabel(f"validation {metric_label}")
     for ax in (loss_ax, metric_ax):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)

@@ -14,42 +14,33 @@ from typing import Any
 
 import numpy as np
 
+from scalegmn.registry import MODEL_NAMES
 from scalegmn.tasks import TASKS as DEFINED_TASKS
+from scalegmn.tasks import LOSS, Metric, known_metrics
 
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "kendall_tau": True, "r2": True, "accuracy": True, "psnr": True,
-    "mse": False, "mae": False, "loss": False,
-}
-METRIC_LABELS: dict[str, str] = {"kendall_tau": "Kendall τ", "r2": "R²", "mse": "MSE", "accuracy": "accuracy",
-                                 "psnr": "PSNR", "mae": "MAE", "identity_mse": "MSE of the unedited"}
-METHOD_ORDER: tuple[str, ...] = ("statnn", "mlp", "nfn-np", "nfn-hnp", "gmn-fast", "gmn", "scalegmn-fast",
-                                 "scalegmn-b-fast", "scalegmn", "scalegmn-b")
+METHOD_ORDER: tuple[str, ...] = MODEL_NAMES  # methods in the registry's order; other methods after them
 
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """How a task is titled, which test metric ranks its methods, and its kind (``regression``,
-    ``classification`` or ``editing``: how its ``predictions.csv`` / ``edit_examples.npz`` are plotted)."""
+    """What the report needs to know of a task: its title, the test metric that ranks its methods, its kind
+    (``regression``, ``classification`` or ``editing``: how its ``predictions.csv`` / ``edit_examples.npz``
+    are plotted) and its metrics (direction and label), all read from the task (:data:`scalegmn.tasks.TASKS`)."""
 
     title: str
     main_metric: str
     kind: str
+    metrics: dict[str, Metric] = field(default_factory=dict)
 
+    def higher_is_better(self, metric: str) -> bool | None:
+        """The direction of ``metric`` (``None``: unknown, or a reference value that ranks nothing)."""
+        known = self.metrics.get(metric)
+        return None if known is None else known.higher_is_better
 
-TASK_TITLES: dict[str, str] = {
-    "genpred-relu": "Generalization prediction — ReLU CNNs",
-    "genpred-tanh": "Generalization prediction — tanh CNNs",
-    "genpred-mixed": "Generalization prediction — mixed activations",
-    "inr-classification": "INR classification",
-    "inr-editing": "INR editing (dilation)",
-}
-KIND_OF_METRIC: dict[str, str] = {"kendall_tau": "regression", "r2": "regression", "accuracy": "classification"}
-
-
-def metric_label(metric: str, arrow: bool = True) -> str:
-    """Display name of a metric, with its direction arrow (``↑`` higher is better, ``↓`` lower) if known."""
-    direction = {True: " ↑", False: " ↓"}.get(HIGHER_IS_BETTER.get(metric), "")  # type: ignore[arg-type]
-    return METRIC_LABELS.get(metric, metric) + (direction if arrow else "")
+    def label(self, metric: str, arrow: bool = True) -> str:
+        """Display name of a metric, with its direction arrow (``↑`` higher is better, ``↓`` lower) if known."""
+        known = self.metrics.get(metric)
+        return metric if known is None else known.display(arrow)
 
 
 def is_scalegmn(method: str) -> bool:
@@ -190,14 +181,17 @@ class MethodStats:
     wall_seconds: float | None
     num_params: int | None
     train_graphs_per_s: float | None
+    info: TaskInfo | None = None  # the task's facts (metric directions)
 
     @property
     def seeds(self) -> list[int]:
         return sorted(r.seed for r in self.runs)
 
     def best_run(self, metric: str) -> RunResult:
-        """The seed with the best finite test ``metric`` (seed order breaks ties; the lowest seed if none)."""
-        sign = -1.0 if HIGHER_IS_BETTER.get(metric, True) else 1.0
+        """The seed with the best finite test ``metric`` in the task's direction for it (higher is better where
+        unknown; seed order breaks ties; the lowest seed if none)."""
+        higher = None if self.info is None else self.info.higher_is_better(metric)
+        sign = 1.0 if higher is False else -1.0
         runs = sorted(self.runs, key=lambda r: r.seed)
         scored = [(sign * r.test[metric], i) for i, r in enumerate(runs)
                   if metric in r.test and math.isfinite(r.test[metric])]
@@ -221,27 +215,31 @@ class TaskSummary:
 
     def best(self, metric: str) -> set[str]:
         """Methods with the best finite mean of ``metric`` (ties all win); empty if it has no direction."""
-        if metric not in HIGHER_IS_BETTER:
+        higher = self.info.higher_is_better(metric)
+        if higher is None:
             return set()
         means = {m: s.metrics[metric].mean for m, s in self.methods.items()
                  if metric in s.metrics and math.isfinite(s.metrics[metric].mean)}
         if not means:
             return set()
-        target = (max if HIGHER_IS_BETTER[metric] else min)(means.values())
+        target = (max if higher else min)(means.values())
         return {m for m, v in means.items() if v == target}
 
 
 def task_info(task: str, runs: list[RunResult]) -> TaskInfo:
-    """Title, main metric and kind of a task: from :data:`scalegmn.tasks.TASKS` (its selection metric) or,
-    for a task defined elsewhere, from its runs' first metric of known direction."""
-    title = TASK_TITLES.get(task, task)
+    """Title, main metric, kind and metrics of a task: from :data:`scalegmn.tasks.TASKS` or, for a task
+    defined elsewhere, its name as title, its runs' first metric of a direction some defined task knows as
+    main metric and the kind of the defined tasks reporting that metric (``editing`` where they differ)."""
     if task in DEFINED_TASKS:
         defined = DEFINED_TASKS[task]
-        return TaskInfo(title, defined.selection_metric, defined.kind)
+        metrics = {m.name: m for m in defined.metrics + (LOSS,)}
+        return TaskInfo(defined.title, defined.selection_metric, defined.kind, metrics)
+    known = known_metrics()
     names = [m for r in runs for m in r.test]
-    known = [m for m in names if m in HIGHER_IS_BETTER]
-    main = (known or names or ["none"])[0]
-    return TaskInfo(title, main, KIND_OF_METRIC.get(main, "editing"))
+    ranked = [m for m in names if m in known and known[m].higher_is_better is not None]
+    main = (ranked or names or ["none"])[0]
+    kinds = {t.kind for t in DEFINED_TASKS.values() if any(m.name == main for m in t.metrics)}
+    return TaskInfo(task, main, kinds.pop() if len(kinds) == 1 else "editing", known)
 
 
 def summarize(runs: list[RunResult]) -> list[TaskSummary]:
@@ -268,6 +266,7 @@ def summarize(runs: list[RunResult]) -> list[TaskSummary]:
                 wall_seconds=_mean_of([r.wall_seconds for r in mruns]),
                 num_params=None if params is None else round(params),
                 train_graphs_per_s=_mean_of([r.train_graphs_per_s for r in mruns]),
+                info=info,
             )
         not_applicable = {m: skipped[m] for m in ordered(set(skipped) - set(methods), METHOD_ORDER)}
         summaries.append(TaskSummary(task, info, metrics, methods, not_applicable))

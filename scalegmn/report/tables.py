@@ -11,7 +11,7 @@ import pandas as pd
 
 from scalegmn.report.checks import failed_fields
 from scalegmn.report.document import Table
-from scalegmn.report.results import Aggregate, TaskSummary, metric_label
+from scalegmn.report.results import Aggregate, TaskSummary
 
 MISSING = "—"
 
@@ -51,7 +51,7 @@ def format_count(value: float | None) -> str:
 def task_table(summary: TaskSummary, methods: Sequence[str]) -> Table:
     """Rows ``methods`` (those without runs on this task show "—"), columns the test metrics, then
     seeds, parameter count, mean wall time per run and training throughput."""
-    columns = ["method"] + [metric_label(m) for m in summary.metrics] + ["seeds", "params", "wall time / run",
+    columns = ["method"] + [summary.info.label(m) for m in summary.metrics] + ["seeds", "params", "wall time / run",
                                                                            "train graphs/s"]
     decimals = {m: decimals_for([s.metrics[m].mean for s in summary.methods.values() if m in s.metrics])
                 for m in summary.metrics}
@@ -96,7 +96,7 @@ def metric_frame(summary: TaskSummary, metric: str) -> pd.DataFrame:
 
 def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str]) -> Table:
     """Methods × tasks on each task's main metric (the paper's headline table)."""
-    columns = ["method"] + [f"{s.task} ({metric_label(s.info.main_metric)})" for s in summaries]
+    columns = ["method"] + [f"{s.task} ({s.info.label(s.info.main_metric)})" for s in summaries]
     rows, bold = [], set()
     for i, method in enumerate(methods):
         row = [method]
