@@ -1,6 +1,6 @@
 """DVC stage: a zoo as a graph dataset of Arrow shards (params.yaml section `shard`).
 
-Usage: python pipelines/shard.py ZOO   reads datasets/augmented/ZOO, writes datasets/graphs/ZOO.
+Usage: python pipelines/shard.py ZOO   reads datasets/zoos/ZOO, writes datasets/graphs/ZOO.
 """
 
 import sys
@@ -19,7 +19,7 @@ def main() -> None:
     split_values, shard_values = split_mapping(read_section("params.yaml", "shard"), (SplitConfig, ShardConfig), where)
     splits, shards = from_mapping(SplitConfig, split_values, where), from_mapping(ShardConfig, shard_values, where)
     with record_stage(f"shard-{zoo}"):
-        summary = shard_zoo(f"datasets/augmented/{zoo}", f"datasets/graphs/{zoo}", splits, shards)
+        summary = shard_zoo(f"datasets/zoos/{zoo}", f"datasets/graphs/{zoo}", splits, shards)
     print(summary.line)
 
 

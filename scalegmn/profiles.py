@@ -77,7 +77,7 @@ def _check_known_keys(base: dict[str, Any], overlay: dict[str, Any], where: Path
 
 def _is_open_table(key: str) -> bool:
     """Tables whose entries are names (zoos, tasks, methods): a profile may add new ones."""
-    return key in {"zoos", "zoo", "augment", "train.tasks", "train.methods", "train.datasets"}
+    return key in {"zoos", "zoo", "train.tasks", "train.methods", "train.datasets"}
 
 
 def apply_profile(name: str, params: str | Path = "params.yaml", profiles_dir: str | Path = "profiles") -> dict[str, Any]:

@@ -86,7 +86,6 @@ class TrainConfig:
     compile: bool = False
     device: str = "auto"
     num_threads: int = 0
-    eval_augmented: bool = False
     cache_graphs: bool = True
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     canonicalize: bool = False
@@ -360,7 +359,7 @@ class Trainer:
         self.dataset = dataset
         frame = self.dataset.frame()
         self.ids = frame.set_index("row")["id"]
-        self.splits = task.rows(frame, config.eval_augmented)
+        self.splits = task.rows(frame)
         for split, rows in self.splits.items():
             if len(rows) == 0:
                 raise ValueError(f"task {task.name}: the {split} split of the dataset has no usable rows "

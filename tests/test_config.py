@@ -4,7 +4,7 @@ error naming where the value came from."""
 import pytest
 
 from scalegmn.config import ConfigError, from_mapping, read_section, split_mapping
-from scalegmn.store.augment import AugmentConfig
+from scalegmn.store.transforms import AugmentConfig
 from scalegmn.store.shards import ShardConfig
 from scalegmn.store.splits import SplitConfig
 from scalegmn.zoo.cnn_zoo import CnnZooConfig

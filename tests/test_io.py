@@ -52,7 +52,6 @@ def assert_untouched(folder):
 
 COMMANDS = {
     "shard": lambda zoo, out: ["shard", zoo, out],
-    "augment": lambda zoo, out: ["augment", zoo, out, "--copies", 1],
     "zoo export": lambda zoo, out: ["zoo", "export", zoo, out],
     "zoo merge": lambda zoo, out: ["zoo", "merge", out, zoo],
     "zoo generate inr": lambda zoo, out: ["zoo", "generate", "inr", "--out", out, "--size", 2, "--steps", 2,
@@ -85,7 +84,7 @@ def test_overwrite_replaces_a_folder_of_other_files(zoo, precious, command):
 
 
 @pytest.mark.parametrize("where", ["same", "inside", "parent"])
-@pytest.mark.parametrize("command", ["shard", "augment"])
+@pytest.mark.parametrize("command", ["shard", "zoo export"])
 def test_output_at_inside_or_around_the_input_refuses_even_with_overwrite(tmp_path, zoo, command, where):
     out = {"same": zoo, "inside": zoo / "out", "parent": tmp_path}[where]
     before = sorted(p.name for p in zoo.iterdir())
@@ -111,7 +110,7 @@ def test_shard_into_an_empty_folder_writes_the_dataset(tmp_path, zoo):
 
 def test_another_kind_of_our_output_is_not_replaced(tmp_path, zoo):
     assert invoke("shard", zoo, tmp_path / "ds")[0] == 0
-    code, out = invoke("augment", zoo, tmp_path / "ds", "--copies", 1)
+    code, out = invoke("zoo", "merge", tmp_path / "ds", zoo)
     assert code == 1 and "graph-dataset output, not a zoo" in out
     assert len(open_dataset(tmp_path / "ds", verify=True)) == 8
 

@@ -40,7 +40,7 @@ def project_copy(dest: Path) -> Path:
 def test_profiles_only_override_known_parameters(profile):
     values = resolve_profile(profile, ROOT / "params.yaml", ROOT / "profiles")
     assert values["profile"] == profile
-    for section in ("zoos", "zoo", "augment", "shard", "train", "report"):
+    for section in ("zoos", "zoo", "shard", "train", "report"):
         assert section in values
 
 
@@ -90,10 +90,10 @@ def edited_params(project: Path, edit) -> None:
 
 
 @pytest.mark.parametrize("stage, edit, message", [
-    ("augment.py", lambda p: p["augment"]["digits-cnn"].update(copiez=3),
-     "params.yaml: augment.digits-cnn: unknown option 'copiez' (did you mean 'copies'?)"),
-    ("augment.py", lambda p: p["augment"]["digits-cnn"].update(copies="three"),
-     "params.yaml: augment.digits-cnn: copies: expected an integer, got 'three'"),
+    ("train.py", lambda p: p["train"]["defaults"]["augment"].update(copiez=3),
+     "params.yaml: train (genpred-relu/mlp): augment: unknown option 'copiez' (did you mean 'copies'?)"),
+    ("train.py", lambda p: p["train"]["defaults"]["augment"].update(copies="three"),
+     "params.yaml: train (genpred-relu/mlp): augment: copies: expected an integer, got 'three'"),
     ("shard.py", lambda p: p.pop("shard"), "params.yaml: no section 'shard'"),
     ("shard.py", lambda p: p["shard"].update(train="most"), "params.yaml: shard: train: expected a number, got 'most'"),
     ("shard.py", lambda p: p["shard"].update(bad_weights="ignore"),

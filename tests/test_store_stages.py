@@ -1,4 +1,4 @@
-"""The augment and shard stages end to end through the CLI: counts, no split leakage, exact rows."""
+"""The shard stage end to end through the CLI and the pipeline: counts, no split leakage, exact rows."""
 
 import json
 import os
@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from scalegmn.cli import app
 from scalegmn.store import open_dataset
 from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
-from scalegmn.weights import forward
-from scalegmn.zoo import iter_zoo, save_zoo
+from scalegmn.symmetry import random_symmetry
+from scalegmn.zoo import save_zoo
 
 runner = CliRunner()
 
@@ -32,18 +32,21 @@ def zoo(tmp_path):
     return tmp_path / "zoo"
 
 
-def test_augment_then_shard(tmp_path, zoo):
-    code, out = invoke("augment", zoo, tmp_path / "aug", "--copies", 2, "--seed", 1, "--part-size", 7)
-    assert code == 0, out
-    assert "augment: 12 networks + 24 copies" in out
-    augmented = list(iter_zoo(tmp_path / "aug"))
-    assert len(augmented) == 36
-    x = torch.randn(3, 1, 8, 8)
-    by_id = {n.meta["id"]: n for n in augmented}
-    copy = by_id["cnn-3~aug1"]
-    assert copy.meta["source_id"] == "cnn-3"
-    torch.testing.assert_close(forward(copy, x), forward(by_id["cnn-3"], x), rtol=1e-4, atol=1e-5)
+def zoo_with_copies(tmp_path):
+    """12 CNNs and 2 stored symmetry copies of each (ids ``<id>~aug<k>``, as older zoos hold them)."""
+    nets = list(synthetic_cnn_zoo(12, channels=(1, 4, 4)))
+    copies = []
+    for net in nets:
+        for k in range(2):
+            copy = random_symmetry(net, torch.Generator().manual_seed(k))
+            copy.meta.update(id=f"{net.meta['id']}~aug{k}", source_id=net.meta["id"], aug_seed=k)
+            copies.append(copy)
+    save_zoo(tmp_path / "aug", nets + copies, {"name": "digits-cnn", "kind": "cnn"}, part_size=7)
+    return {n.meta["id"]: n for n in nets + copies}
 
+
+def test_shard_keeps_stored_copies_in_their_sources_split_and_drops_eval_copies(tmp_path):
+    by_id = zoo_with_copies(tmp_path)
     code, out = invoke("shard", tmp_path / "aug", tmp_path / "ds", "--train", 0.5, "--val", 0.25, "--test", 0.25,
                        "--rows-per-shard", 10, "--batch-rows", 4)
     assert code == 0, out
@@ -55,7 +58,7 @@ def test_augment_then_shard(tmp_path, zoo):
     assert len(copies) == 12 and (copies.split == "train").all()
     assert (copies.source_id.map(sources) == "train").all()
     assert ds.metadata["dropped_eval_copies"] == 12 and ds.metadata["split_sizes"] == {"train": 18, "val": 3, "test": 3}
-    assert ds.metadata["source"]["info"]["augment"]["copies"] == 2 and len(ds.metadata["shards"]) == 3
+    assert len(ds.metadata["shards"]) == 3
     for row, net_id in enumerate(frame["id"]):
         assert ds.network(row).equals(by_id[net_id])
 
@@ -92,16 +95,13 @@ def test_pipeline_stages_read_params_and_write_outs(tmp_path):
     repo = Path(__file__).resolve().parents[1]
     save_zoo(tmp_path / "datasets/zoos/digits-inr", synthetic_inr_zoo(6), {"name": "digits-inr", "kind": "inr"})
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({
-        "augment": {"digits-inr": {"copies": 1, "seed": 0, "max_log_scale": 1.0, "permute": True, "scale": True,
-                                   "canonicalize": True}},
         "shard": {"train": 0.5, "val": 0.5, "test": 0.0, "seed": 0, "rows_per_shard": 4, "batch_rows": 2},
     }))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for stage in ("augment", "shard"):
+    for stage in ("shard",):
         done = subprocess.run([sys.executable, str(repo / "pipelines" / f"{stage}.py"), "digits-inr"], cwd=tmp_path,
                               env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
         assert (tmp_path / "reports/timings" / f"{stage}-digits-inr.json").is_file()
     ds = open_dataset(tmp_path / "datasets/graphs/digits-inr")
-    assert ds.metadata["split_sizes"] == {"train": 6, "val": 3, "test": 0}
-    assert all(float(ds.network(i).biases[0].min()) >= 0 for i in range(len(ds)))
+    assert ds.metadata["split_sizes"] == {"train": 3, "val": 3, "test": 0}

@@ -1,8 +1,7 @@
-"""`scalegmn` sub-commands: data (augment, shard, publish, bench-loader)."""
+"""`scalegmn` sub-commands: data (shard, publish, bench-loader)."""
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from pathlib import Path
@@ -18,34 +17,9 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-@app.command("augment")
-def augment(
-    zoo: Path = typer.Argument(..., help="Input zoo directory."),
-    out: Path = typer.Argument(..., help="Output zoo directory (our format; replaced atomically)."),
-    copies: int = typer.Option(2, help="Random symmetry copies per network (0: none)."),
-    seed: int = typer.Option(0, help="Base seed; copy k of network id uses a seed derived from (seed, id, k)."),
-    max_log_scale: float = typer.Option(math.log(4.0), help="ReLU scales are exp(U[-max_log_scale, max_log_scale])."),
-    permute: bool = typer.Option(True, help="Permute hidden neurons."),
-    scale: bool = typer.Option(True, help="Scale hidden neurons (positive scalars or signs, by activation)."),
-    canonicalize: bool = typer.Option(False, help="Phase-canonicalize sine networks (originals and copies)."),
-    part_size: int = typer.Option(1024, help="Networks per part file."),
-    overwrite: bool = OVERWRITE,
-) -> None:
-    """Write a zoo with K random function-preserving symmetry copies of every (training) network."""
-    from scalegmn.store.augment import AugmentConfig
-    from scalegmn.store.stages import augment_zoo
-
-    try:
-        config = AugmentConfig(copies, seed, max_log_scale, permute, scale, canonicalize)
-        summary = augment_zoo(zoo, out, config, part_size=part_size, overwrite=overwrite)
-    except ValueError as err:
-        _fail(str(err))
-    console.print(summary.line, soft_wrap=True)
-
-
 @app.command("shard")
 def shard(
-    zoo: Path = typer.Argument(..., help="Input zoo directory (e.g. the output of `scalegmn augment`)."),
+    zoo: Path = typer.Argument(..., help="Input zoo directory (e.g. the output of `scalegmn zoo generate`)."),
     out: Path = typer.Argument(..., help="Output graph dataset directory (replaced atomically)."),
     train: float = typer.Option(0.8, help="Fraction of source networks in train "
                                           "(networks with a stored split keep it)."),

@@ -1,7 +1,8 @@
-"""The augment and shard stages as library functions over directories (zoo in, zoo or dataset out).
+"""The shard stage as a library function over directories (zoo in, graph dataset out).
 
-Both stream: networks are read part by part and written in bounded batches. Each returns a
-:class:`StageSummary` (counts, seconds, throughput) for the one-line report of the command.
+It streams: networks are read part by part and written in bounded batches. It returns a
+:class:`StageSummary` (counts, seconds, throughput) for the one-line report of the command. (Symmetry
+augmentation is no stage: it is drawn on the fly by the training loader, see :mod:`scalegmn.store.loader`.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from tqdm import tqdm
 
 import scalegmn.zoo as zoo
 from scalegmn.io import check_output_dir
-from scalegmn.store.augment import AugmentConfig, augment_stream
 from scalegmn.store.shards import DATASET_KIND, ShardConfig, write_dataset
 from scalegmn.store.splits import SplitConfig, network_key, plan_splits
 from scalegmn.weights import NetworkWeights
@@ -41,14 +41,11 @@ class StageSummary:
     @property
     def line(self) -> str:
         d = self.details
-        if self.stage == "augment":
-            what = f"{self.read} networks + {d['copies']} copies"
-        else:
-            sizes = d["split_sizes"]
-            what = (f"{self.written} networks (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
+        sizes = d["split_sizes"]
+        what = (f"{self.written} networks (train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
                     f"{d['dropped_eval_copies']} copies of val/test networks dropped"
-                    + (f"; {d['bad_weights']} with bad weights ({d['bad_weights_policy']})" if d["bad_weights"] else "")
-                    + f") in {d['shards']} shards")
+                + (f"; {d['bad_weights']} with bad weights ({d['bad_weights_policy']})" if d["bad_weights"] else "")
+                + f") in {d['shards']} shards")
         return (f"{self.stage}: {what} -> {self.out} in {self.seconds:.1f} s "
                 f"({self.per_second:.0f} networks/s)")
 
@@ -61,26 +58,6 @@ def open_zoo(path: str | Path) -> tuple[dict[str, Any], Callable[[], Iterator[Ne
 
 def _progress(nets: Iterator[NetworkWeights], total: int | None, desc: str) -> Iterator[NetworkWeights]:
     return tqdm(nets, total=total, desc=desc, unit="net", mininterval=1.0, leave=False)
-
-
-def augment_zoo(source: str | Path, out: str | Path, config: AugmentConfig, part_size: int = 1024, *,
-                overwrite: bool = False) -> StageSummary:
-    """Write the networks of zoo ``source`` and their symmetry copies as a zoo at ``out`` (atomically)."""
-    start = time.perf_counter()
-    info, networks = open_zoo(source)
-    counter = {"read": 0}
-
-    def counted() -> Iterator[NetworkWeights]:
-        for net in _progress(networks(), info.get("size"), "augment"):
-            counter["read"] += 1
-            yield net
-
-    out_info = {"name": info.get("name", Path(source).name), "kind": info.get("kind"), "augment": asdict(config),
-                "augmented_from": {"path": str(source), "info": info}}
-    written = zoo.save_zoo(out, augment_stream(counted(), config), out_info, part_size=part_size,
-                           overwrite=overwrite, inputs=[source])
-    return StageSummary("augment", counter["read"], written, time.perf_counter() - start, str(out),
-                        {"copies": written - counter["read"], "copies_per_network": config.copies})
 
 
 def shard_zoo(

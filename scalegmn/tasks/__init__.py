@@ -152,14 +152,15 @@ class Task(abc.ABC):
     def selection_rule(self) -> str:
         """The rows :meth:`select` keeps, in words (for error messages)."""
 
-    def rows(self, frame: pd.DataFrame, eval_augmented: bool = False) -> dict[str, Tensor]:
-        """Row indices per split (ascending). Val/test keep originals only unless ``eval_augmented``."""
+    def rows(self, frame: pd.DataFrame) -> dict[str, Tensor]:
+        """Row indices per split (ascending). Val/test keep original networks only (a zoo that stores
+        symmetry copies, ``aug_seed >= 0``, is evaluated on the networks they were made from)."""
         keep = np.asarray(self.select(frame), dtype=bool)
         original = frame["aug_seed"].to_numpy() < 0
         out = {}
         for split in SPLITS:
             mask = keep & (frame["split"] == split).to_numpy()
-            if split != "train" and not eval_augmented:
+            if split != "train":
                 mask &= original
             out[split] = torch.from_numpy(frame["row"].to_numpy()[mask]).long()
         return out
