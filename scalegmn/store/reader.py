@@ -248,5 +248,10 @@ class GraphDataset(GraphDatasetBase):
 
 def open_dataset(path: str | Path, verify: bool | None = None) -> GraphDataset:
     """Open a graph dataset directory; shards' SHA-256 checked once per file version (``None``), always
-    (``True``) or never (``False``)."""
+    (``True``) or never (``False``). A published folder (``scalegmn publish``) or a Hub dataset id string
+    ``ORG/NAME`` is loaded with ``datasets`` and converted once (see :mod:`scalegmn.store.hub`)."""
+    from scalegmn.store import hub  # imported here: hub converts through the shard writer and this module
+
+    if hub.is_hub_source(path):
+        return hub.open_hub_dataset(path, verify=verify)
     return GraphDataset(path, verify=verify)
