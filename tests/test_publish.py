@@ -49,15 +49,16 @@ def test_dry_run_folder_loads_offline_and_matches(tmp_path):
     assert result.exit_code == 0, result.output
     assert "nothing was pushed" in result.output
     files = sorted(p.relative_to(tmp_path / "hub").as_posix() for p in (tmp_path / "hub").rglob("*") if p.is_file())
-    assert files == [OUTPUT_MARKER, "README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00003.parquet",
-                     "data/train-00001-of-00003.parquet", "data/train-00002-of-00003.parquet",
-                     "data/val-00000-of-00001.parquet"]
+    assert files == [OUTPUT_MARKER, "README.md", "data/test-00000-of-00001.parquet",
+                     "data/train-00000-of-00003.parquet", "data/train-00001-of-00003.parquet", "data/train-00002-of-00003.parquet",
+                     "data/validation-00000-of-00001.parquet", "metadata.json"]
     loaded = datasets.load_dataset(str(tmp_path / "hub"), cache_dir=str(tmp_path / "cache"))
-    assert {s: loaded[s].num_rows for s in loaded} == ds.metadata["split_sizes"] == {"train": 7, "val": 2, "test": 2}
+    assert {s: loaded[s].num_rows for s in loaded} == {"train": 7, "validation": 2, "test": 2}
+    assert ds.metadata["split_sizes"] == {"train": 7, "val": 2, "test": 2}
     frame = ds.frame().set_index("id")
     for split in loaded:
         for row in loaded[split]:
-            assert list(row) == list(COLUMNS) and row["split"] == split
+            assert row["split"] == split
             assert network_from_row(row).equals(ds.network(int(frame.loc[row["id"], "row"])))
 
 
@@ -67,10 +68,11 @@ def test_dataset_card_describes_the_dataset(tmp_path):
     readme = (tmp_path / "hub" / "README.md").read_text()
     meta = front_matter(readme)
     assert meta["license"] == "cc-by-4.0" and meta["pretty_name"] and "graph-ml" in meta["task_categories"]
-    assert meta["configs"][0]["data_files"] == [{"split": s, "path": f"data/{s}-*"} for s in ("train", "val", "test")]
+    splits = ("train", "validation", "test")
+    assert meta["configs"][0]["data_files"] == [{"split": s, "path": f"data/{s}-*"} for s in splits]
     assert "Predicting Neural Network Accuracy from Weights" in readme and "Unterthiner" in readme
     assert all(f"`{name}`" in readme for name in COLUMNS)
-    assert "| train | 3 |" in readme and export.files["val"] == ["data/val-00000-of-00001.parquet"]
+    assert "| train | 3 |" in readme and export.files["validation"] == ["data/validation-00000-of-00001.parquet"]
     inr = export_hub_folder(tmp_path / "ds", tmp_path / "hub2", repo_id="me/x")
     assert "scikit-learn" in (inr.folder / "README.md").read_text()
 
@@ -129,7 +131,8 @@ def test_push_uploads_the_exported_folder(tmp_path, monkeypatch):
     assert url == "https://hub.test/me/x/commit/1"
     assert FakeHub.calls[0] == ("create_repo", "me/x", {"repo_type": "dataset", "private": False, "exist_ok": True})
     assert FakeHub.calls[1][2] == ["README.md", "data/test-00000-of-00001.parquet",
-                                   "data/train-00000-of-00001.parquet", "data/val-00000-of-00001.parquet"]
+                                   "data/train-00000-of-00001.parquet", "data/validation-00000-of-00001.parquet",
+                                   "metadata.json"]
     FakeHub.fail = True
     with pytest.raises(PublishError, match="publishing to me/x failed.*Hub unreachable.*no data was uploaded"):
         publish(tmp_path / "ds", repo_id="me/x", token="hf_dummy")

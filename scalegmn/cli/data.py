@@ -69,8 +69,9 @@ def publish(
             export = export_hub_folder(dataset, dry_run, repo_id=repo_id, license=license, source=source,
                                        rows_per_file=rows_per_file, overwrite=overwrite)
             files = sum(len(f) for f in export.files.values())
-            console.print(f"publish (dry run): {files} Parquet files and README.md for {repo_id} written to {dry_run} "
-                          f"in {time.perf_counter() - start:.1f} s; nothing was pushed", soft_wrap=True)
+            console.print(f"publish (dry run): {files} Parquet files, README.md and metadata.json for {repo_id} "
+                          f"written to {dry_run} in {time.perf_counter() - start:.1f} s; nothing was pushed",
+                          soft_wrap=True)
             return
         url = push(dataset, repo_id=repo_id, token=token, private=private, license=license, source=source)
     except (ValueError, PublishError) as err:

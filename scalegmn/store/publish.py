@@ -1,26 +1,30 @@
-"""Publishing a graph dataset to the Hugging Face Hub: Parquet files under ``data/`` (one set per split)
-plus the dataset card. :func:`export_hub_folder` writes exactly the folder that :func:`publish` pushes;
-``datasets.load_dataset(folder)`` loads it offline."""
+"""Publishing a graph dataset to the Hugging Face Hub: Parquet files under ``data/`` (one set per split,
+named ``train``, ``validation`` and ``test``) in the ``datasets`` features of :mod:`scalegmn.store.hub`,
+the dataset card (with ``dataset_info``) and the dataset's ``metadata.json`` (with a ``hub`` entry).
+:func:`export_hub_folder` writes exactly the folder that :func:`publish` pushes; ``datasets.load_dataset(folder)``
+loads it offline and :func:`scalegmn.store.reader.open_dataset` opens it as a graph dataset."""
 
 from __future__ import annotations
 
 import math
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from scalegmn.io import OUTPUT_MARKER, atomic_dir, check_output_dir
+from scalegmn.io import OUTPUT_MARKER, atomic_dir, check_output_dir, write_json
 from scalegmn.store.card import SOURCE_ZOOS, SourceZoo, guess_source_zoo, render_card
+from scalegmn.store.hub import HUB_ID as REPO_ID
+from scalegmn.store.hub import HUB_SPLITS, dataset_info_yaml, hub_batch, hub_features, layer_shapes
+from scalegmn.store.metadata import METADATA_FILE
 from scalegmn.store.reader import open_dataset
 from scalegmn.store.rows import SPLITS
 
-REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 DEFAULT_LICENSE = "cc-by-4.0"
 HUB_FOLDER_KIND = "hub-folder"  # the output kind of an exported Hub folder (scalegmn.io.atomic_dir)
 
@@ -31,7 +35,7 @@ class PublishError(RuntimeError):
 
 @dataclass(frozen=True)
 class HubExport:
-    """The exported folder and its Parquet files per split (paths relative to the folder)."""
+    """The exported folder and its Parquet files per published split (paths relative to the folder)."""
 
     folder: Path
     files: dict[str, list[str]]
@@ -52,27 +56,32 @@ def resolve_source(name_or_key: str | None, zoo_name: str) -> SourceZoo | None:
     return SOURCE_ZOOS[name_or_key]
 
 
-def _write_split(table: pa.Table, split: str, size: int, folder: Path, rows_per_file: int) -> list[str]:
-    """Stream the rows of ``split`` into ``data/<split>-NNNNN-of-MMMMM.parquet`` files."""
+def _write_split(table: pa.Table, split: str, size: int, folder: Path, rows_per_file: int,
+                 features: Any) -> tuple[list[str], int]:
+    """Stream the rows of ``split`` (our name) in the published ``features`` into
+    ``data/<published split>-NNNNN-of-MMMMM.parquet`` files; returns the files and the rows' Arrow bytes."""
     if size == 0:
-        return []
+        return [], 0
     count = math.ceil(size / rows_per_file)
-    names = [f"data/{split}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
-    writer, index, in_file = None, 0, 0
+    names = [f"data/{HUB_SPLITS[split]}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
+    schema = features.arrow_schema
+    writer, index, in_file, nbytes = None, 0, 0, 0
     for batch in table.to_batches():
         part = batch.filter(pc.equal(batch.column("split"), split))
         while part.num_rows:
             if writer is None:
-                writer = pq.ParquetWriter(folder / names[index], table.schema)
+                writer = pq.ParquetWriter(folder / names[index], schema)
             take = min(part.num_rows, rows_per_file - in_file)
-            writer.write_batch(part.slice(0, take))
+            published = hub_batch(part.slice(0, take), split, features)
+            writer.write_batch(published)
+            nbytes += published.nbytes
             part, in_file = part.slice(take), in_file + take
             if in_file == rows_per_file:
                 writer.close()
                 writer, index, in_file = None, index + 1, 0
     if writer is not None:
         writer.close()
-    return names
+    return names, nbytes
 
 
 def export_hub_folder(
@@ -86,7 +95,8 @@ def export_hub_folder(
     rows_per_file: int = 50_000,
     overwrite: bool = False,
 ) -> HubExport:
-    """Write the folder that would be pushed for ``dataset``: ``data/*.parquet`` and ``README.md`` (atomically;
+    """Write the folder that would be pushed for ``dataset``: ``data/*.parquet``, ``README.md`` and
+    ``metadata.json`` (atomically;
     ``out`` is never the dataset or inside it, and replaces an unrelated non-empty folder only with ``overwrite``).
 
     ``source`` names the source zoo for the card's citation (a key of ``card.SOURCE_ZOOS``); by default
@@ -100,9 +110,19 @@ def export_hub_folder(
     zoo = resolve_source(source, str(ds.metadata.get("source", {}).get("info", {}).get("name", "")))
     with atomic_dir(out, HUB_FOLDER_KIND, overwrite=overwrite, inputs=[dataset]) as tmp:
         (tmp / "data").mkdir(parents=True)
-        files = {s: _write_split(ds.table, s, ds.metadata["split_sizes"][s], tmp, rows_per_file) for s in SPLITS}
-        card = render_card(ds.metadata, files, repo_id=repo_id, license=license, source=zoo, pretty_name=pretty_name)
+        features = hub_features(ds.metadata, ds.table)
+        files, sizes = {}, {}
+        for split in SPLITS:
+            size = ds.metadata["split_sizes"][split]
+            files[HUB_SPLITS[split]], nbytes = _write_split(ds.table, split, size, tmp, rows_per_file, features)
+            sizes[HUB_SPLITS[split]] = (size, nbytes)
+        info = dataset_info_yaml(features, sizes)
+        card = render_card(ds.metadata, files, repo_id=repo_id, license=license, source=zoo, pretty_name=pretty_name,
+                           dataset_info=info, per_layer=layer_shapes(ds.metadata, ds.table) is not None)
         (tmp / "README.md").write_text(card)
+        hub = {"splits": {s: HUB_SPLITS[s] for s in SPLITS}, "files": files,
+               "layout": "per-layer" if "bias_0" in features else "flat"}
+        write_json(tmp / METADATA_FILE, {**ds.metadata, "hub": hub})
     return HubExport(Path(out), files)
 
 

@@ -191,6 +191,14 @@ class GraphDataset(GraphDatasetBase):
 
 
 def open_dataset(path: str | Path, verify: bool | None = None, transform: Any = None) -> GraphDataset:
-    """Open a graph dataset directory as a PyG ``Dataset`` (``transform`` applied to every item); shards'
-    SHA-256 checked once per file version (``verify=None``), always (``True``) or never (``False``)."""
+    """Open a graph dataset as a PyG ``Dataset`` (``transform`` applied to every item): a dataset directory,
+    whose shards' SHA-256 are checked once per file version (``verify=None``), always (``True``) or never
+    (``False``); or a published folder (``scalegmn publish``) or Hub dataset id ``ORG/NAME``, loaded with
+    ``datasets`` and converted once (see :mod:`scalegmn.store.hub`)."""
+    from scalegmn.store import hub  # imported here: hub converts through the shard writer and this module
+
+    if hub.is_hub_source(path):
+        dataset = hub.open_hub_dataset(path, verify=verify)
+        dataset.transform = transform
+        return dataset
     return GraphDataset(path, verify=verify, transform=transform)

@@ -123,15 +123,74 @@ def network_to_row(net: NetworkWeights, split: str, fallback_id: str) -> dict[st
     }
 
 
+#: Per-layer columns of a published dataset with one architecture (``weight_0``, ``bias_0``, ...), instead of
+#: the flat ``weights``/``biases``; see :mod:`scalegmn.store.publish`.
+WEIGHT_COLUMN = "weight_{}"
+BIAS_COLUMN = "bias_{}"
+#: Published column holding ``w0``, ``output_offset`` and ``leaky_slope`` as JSON: exact under every ``datasets``
+#: format (the numpy and torch formats round float columns and arrays to float32).
+SETTINGS_COLUMN = "settings"
+SETTINGS: tuple[str, ...] = ("w0", "output_offset", "leaky_slope")
+
+
+def _exact_array(value: Any, np_dtype: np.dtype, what: str) -> np.ndarray:
+    """``value`` (python list, numpy array or torch tensor) as a fresh numpy array of ``np_dtype``;
+    ``ValueError`` if it arrives in a narrower float dtype (rounded, e.g. float64 by a float32 format)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value) if isinstance(value, np.ndarray) else np.asarray(value, dtype=np_dtype)
+    if array.dtype == object:  # a numpy-format row of equal-length lists can still be an object array
+        array = np.asarray(array.tolist(), dtype=np_dtype)
+    if array.dtype.kind == "f" and array.dtype.itemsize < np_dtype.itemsize:
+        raise ValueError(
+            f"{what} arrived as {array.dtype} but the network is {np_dtype}: the values were rounded (the datasets "
+            f"numpy/torch formats give float32 by default); use the python format or dtype={np_dtype}"
+        )
+    return array.astype(np_dtype, copy=True)
+
+
+def _exact_float(row: dict[str, Any], name: str) -> float:
+    """A float64 setting of a row: from the ``settings`` JSON when the row has it, else its column (which must
+    not have been rounded to float32 by a format)."""
+    if SETTINGS_COLUMN in row:
+        return float(json.loads(str(row[SETTINGS_COLUMN]))[name])
+    value = row[name]
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype != np.float64:
+        raise ValueError(f"column {name!r} arrived as {value.dtype}, rounded from float64; use the python format")
+    return float(value)
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, torch.Tensor):
+        shape = shape.tolist()
+    return tuple(int(d) for d in shape)
+
+
 def network_from_row(row: dict[str, Any]) -> NetworkWeights:
-    """The exact network of a row given as python values (``Table.to_pylist()`` or ``datasets`` rows)."""
-    np_dtype = NUMPY_DTYPES[row["dtype"]]
+    """The exact network of a row: ``Table.to_pylist()`` or a ``datasets`` row under the python, numpy or
+    torch format (lists, numpy arrays or tensors), with flat ``weights``/``biases`` or the per-layer
+    ``weight_<l>``/``bias_<l>`` columns of a published one-architecture dataset."""
+    dtype = str(row["dtype"])
+    np_dtype = NUMPY_DTYPES[dtype]
+    shapes = [_shape(s) for s in row["weight_shapes"]]
+    if "weights" in row:
+        flat_w, flat_b = row["weights"], row["biases"]
+    else:
+        flat_w = [row[WEIGHT_COLUMN.format(l)] for l in range(len(shapes))]
+        flat_b = [row[BIAS_COLUMN.format(l)] for l in range(len(shapes))]
     weights = [
-        torch.from_numpy(np.asarray(w, dtype=np_dtype).reshape(shape).copy())
-        for w, shape in zip(row["weights"], row["weight_shapes"])
+        torch.from_numpy(_exact_array(w, np_dtype, f"layer {l} weights").reshape(shape))
+        for l, (w, shape) in enumerate(zip(flat_w, shapes, strict=True))
     ]
-    biases = [torch.from_numpy(np.asarray(b, dtype=np_dtype).copy()) for b in row["biases"]]
-    return NetworkWeights.from_dict({**row, "weights": weights, "biases": biases})
+    biases = [torch.from_numpy(_exact_array(b, np_dtype, f"layer {l} biases")) for l, b in enumerate(flat_b)]
+    return NetworkWeights.from_dict({
+        "weights": weights, "biases": biases, "activation": str(row["activation"]),
+        "strides": _shape(row["strides"]), "paddings": _shape(row["paddings"]), "pooling": str(row["pooling"]),
+        "w0": _exact_float(row, "w0"), "output_offset": _exact_float(row, "output_offset"),
+        "leaky_slope": _exact_float(row, "leaky_slope"), "meta": str(row["meta"]),
+    })
 
 
 def rows_to_batch(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.RecordBatch:
