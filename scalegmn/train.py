@@ -418,7 +418,7 @@ class Trainer:
         loader.set_epoch(epoch)
         start = time.perf_counter()
         for batch in loader:
-            local = batch.index
+            local = batch.dataset_row
             batch = batch.to(self.device, non_blocking=True)
             target = self.objective.target(batch)
             with self._autocast():

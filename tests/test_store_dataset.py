@@ -24,7 +24,7 @@ def test_item_is_to_graph_output_plus_targets():
     assert torch.equal(g.x, ref.x) and torch.equal(g.edge_attr, ref.edge_attr)
     assert torch.equal(g.edge_index, ref.edge_index)
     assert g.score.dtype == torch.float32 and math.isclose(g.score.item(), nets[2].meta["score"], rel_tol=1e-6)
-    assert g.label.item() == -1 and g.index.item() == 2
+    assert g.label.item() == -1 and g.dataset_row.item() == 2
     inr = ds[7]
     assert inr.label.item() == 1 and math.isnan(inr.score.item())
     back = from_graph(inr)
@@ -58,13 +58,69 @@ def test_bad_splits_are_rejected():
 def test_loader_batches_are_collated_and_seeded():
     _, ds = mixed_dataset()
     cnn_rows = [0, 1, 2, 3, 4, 5]
-    first = [b.index.tolist() for b in ds.loader(cnn_rows, batch_size=4, shuffle=True, seed=3)]
-    again = [b.index.tolist() for b in ds.loader(cnn_rows, batch_size=4, shuffle=True, seed=3)]
+    first = [b.dataset_row.tolist() for b in ds.loader(cnn_rows, batch_size=4, shuffle=True, seed=3)]
+    again = [b.dataset_row.tolist() for b in ds.loader(cnn_rows, batch_size=4, shuffle=True, seed=3)]
     assert first == again and sorted(sum(first, [])) == cnn_rows and [len(b) for b in first] == [4, 2]
     loader = ds.loader(cnn_rows, batch_size=4, shuffle=True, seed=3)
     assert len(loader) == 2
-    epochs = [[b.index.tolist() for b in loader] for _ in range(3)]
+    epochs = [[b.dataset_row.tolist() for b in loader] for _ in range(3)]
     assert len({str(e) for e in epochs}) > 1
     batch = next(iter(ds.loader([0, 7, 8], batch_size=3)))
     assert batch.num_graphs == 3 and batch.score.shape == (3,) and batch.label.tolist() == [-1, 1, 2]
     assert batch.edge_attr.shape[1] == 9
+
+
+# ----------------------------------------------------------------------------- the PyG Dataset API
+def test_dataset_is_a_pyg_dataset_with_feature_counts_targets_and_repr():
+    from torch_geometric.data import Dataset
+
+    _, ds = mixed_dataset()
+    assert isinstance(ds, Dataset)
+    assert ds.num_node_features == 1 and ds.num_edge_features == 9
+    assert ds.target_name == "label" and ds.y.tolist() == [-1] * 6 + [0, 1, 2, 3]
+    assert ds[7].y.tolist() == [1]
+    text = repr(ds)
+    assert "10 networks" in text and "train 5/val 2/test 3" in text and "edge_dim=9" in text
+
+
+def test_slices_lists_tensors_and_arrays_give_views_whose_positions_compose():
+    import numpy as np
+
+    nets, ds = mixed_dataset()
+    for view in (ds[6:9], ds[[6, 7, 8]], ds[torch.tensor([6, 7, 8])], ds[np.array([6, 7, 8])],
+                 ds[torch.arange(10) >= 6][:3], ds.index_select([6, 7, 8])):
+        assert len(view) == 3 and view[1].dataset_row.item() == 7
+        assert view.network(2).equals(nets[8]) and view.frame()["id"].tolist() == ["inr-0", "inr-1", "inr-2"]
+        assert view.y.tolist() == [0, 1, 2] and view.get_idx_split()["train"].tolist() == [0, 1]
+        assert view.batch([2, 0]).dataset_row.tolist() == [8, 6]
+    assert ds[-1].dataset_row.item() == 9
+    with pytest.raises(IndexError):
+        ds.network(10)
+    shuffled = ds.shuffle()
+    assert sorted(g.dataset_row.item() for g in shuffled) == list(range(10))
+
+
+def test_transform_is_applied_to_items_and_batches_and_keeps_targets():
+    from scalegmn.store import RandomSymmetry
+
+    nets, ds = mixed_dataset()
+    ds.transform = RandomSymmetry(seed=2)
+    g = ds[3]
+    assert not torch.equal(g.edge_attr, to_graph(nets[3], edge_dim=9).edge_attr)
+    assert g.dataset_row.item() == 3 and math.isclose(g.score.item(), nets[3].meta["score"], rel_tol=1e-6)
+    x = torch.randn(4, 1, 8, 8, dtype=torch.float32)
+    torch.testing.assert_close(forward(from_graph(g), x), forward(nets[3], x), rtol=1e-4, atol=1e-5)
+    batch = ds.batch([3, 4])
+    assert torch.equal(batch.x[: g.num_nodes], g.x) and batch.dataset_row.tolist() == [3, 4]
+
+
+def test_pyg_dataloader_batches_the_dataset_like_our_loader():
+    from torch_geometric.loader import DataLoader
+
+    _, ds = mixed_dataset()
+    cnns = ds[:6]
+    ours = next(iter(cnns.loader(batch_size=6)))
+    theirs = next(iter(DataLoader(cnns, batch_size=6)))
+    assert theirs.num_graphs == 6 and torch.equal(theirs.x, ours.x) and torch.equal(theirs.edge_attr, ours.edge_attr)
+    assert torch.equal(theirs.edge_index, ours.edge_index) and torch.equal(theirs.y, ours.y)
+    assert torch.equal(theirs.dataset_row, ours.dataset_row)

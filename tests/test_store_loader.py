@@ -33,8 +33,8 @@ def test_epoch_order_is_seeded_by_seed_and_epoch_and_sharded_evenly():
 def test_ranks_split_every_global_batch_and_together_see_the_single_process_batches():
     ds = dataset()
     rows = torch.arange(24)
-    single = [b.index for b in GraphLoader(ds, rows, 8, shuffle=True, seed=3)]
-    ranks = [[b.index for b in GraphLoader(ds, rows, 8, shuffle=True, seed=3, world_size=2, rank=r)] for r in (0, 1)]
+    single = [b.dataset_row for b in GraphLoader(ds, rows, 8, shuffle=True, seed=3)]
+    ranks = [[b.dataset_row for b in GraphLoader(ds, rows, 8, shuffle=True, seed=3, world_size=2, rank=r)] for r in (0, 1)]
     for whole, a, b in zip(single, *ranks):
         assert torch.equal(whole[0::2], a) and torch.equal(whole[1::2], b)
 
@@ -42,11 +42,11 @@ def test_ranks_split_every_global_batch_and_together_see_the_single_process_batc
 def test_passes_advance_the_epoch_unless_it_is_set():
     ds = dataset()
     loader = GraphLoader(ds, torch.arange(12), 4, shuffle=True, seed=0)
-    first = torch.cat([b.index for b in loader])
-    second = torch.cat([b.index for b in loader])
+    first = torch.cat([b.dataset_row for b in loader])
+    second = torch.cat([b.dataset_row for b in loader])
     assert not torch.equal(first, second)
     loader.set_epoch(0)
-    assert torch.equal(torch.cat([b.index for b in loader]), first)
+    assert torch.equal(torch.cat([b.dataset_row for b in loader]), first)
 
 
 def test_copies_add_k_symmetry_copies_per_network_and_epoch_drawn_on_the_fly():
@@ -54,19 +54,19 @@ def test_copies_add_k_symmetry_copies_per_network_and_epoch_drawn_on_the_fly():
     augment = RandomSymmetry(seed=5)
     loader = GraphLoader(ds, torch.arange(8), 4, shuffle=True, seed=0, copies=2, augment=augment)
     batches = list(loader)
-    index = torch.cat([b.index for b in batches])
-    copies = torch.cat([b.copy_index for b in batches])
+    index = torch.cat([b.dataset_row for b in batches])
+    copies = torch.cat([b.copy_number for b in batches])
     assert len(index) == 24 and sorted(index.tolist()) == sorted(list(range(8)) * 3)
     assert sorted(copies.tolist()) == [0] * 8 + [1] * 8 + [2] * 8
-    x = torch.cat([b.edge_attr.reshape(len(b.index), -1) for b in batches])
+    x = torch.cat([b.edge_attr.reshape(len(b.dataset_row), -1) for b in batches])
     for i, (row, k) in enumerate(zip(index.tolist(), copies.tolist())):
         original = ds[row].edge_attr.reshape(-1)
         assert torch.equal(x[i], original) == (k == 0)
     # the same epoch gives the same copies, another epoch other ones
     loader.set_epoch(0)
-    again = torch.cat([b.edge_attr.reshape(len(b.index), -1) for b in loader])
+    again = torch.cat([b.edge_attr.reshape(len(b.dataset_row), -1) for b in loader])
     assert torch.equal(again, x)
-    other = torch.cat([b.edge_attr.reshape(len(b.index), -1) for b in loader])
+    other = torch.cat([b.edge_attr.reshape(len(b.dataset_row), -1) for b in loader])
     assert not torch.equal(other.sort(0).values, x.sort(0).values)
 
 
@@ -76,4 +76,4 @@ def test_cached_loader_gives_the_batches_of_the_uncached_one():
     kwargs = dict(shuffle=True, seed=2, copies=1, augment=augment)
     for a, b in zip(GraphLoader(ds, torch.arange(12), 5, cache=True, **kwargs),
                     GraphLoader(ds, torch.arange(12), 5, cache=False, **kwargs)):
-        assert torch.equal(a.x, b.x) and torch.equal(a.edge_attr, b.edge_attr) and torch.equal(a.index, b.index)
+        assert torch.equal(a.x, b.x) and torch.equal(a.edge_attr, b.edge_attr) and torch.equal(a.dataset_row, b.dataset_row)

@@ -86,14 +86,14 @@ def test_fast_loader_gives_the_collate_batch_of_the_items(tmp_path):
     assert_batches_equal(mixed.batch([0, 6, 8]), collate_graphs([mixed[i] for i in [0, 6, 8]]))
     assert mixed[6].edge_attr.shape[1] == mixed.edge_dim == 9
     batches = list(ds.loader(ds.get_idx_split()["train"], batch_size=2, shuffle=True, seed=1))
-    assert sorted(sum((b.index.tolist() for b in batches), [])) == ds.get_idx_split()["train"].tolist()
+    assert sorted(sum((b.dataset_row.tolist() for b in batches), [])) == ds.get_idx_split()["train"].tolist()
 
 
 def test_items_carry_targets(tmp_path):
     nets = list(synthetic_inr_zoo(3))
     write(tmp_path / "ds", nets)
     g = open_dataset(tmp_path / "ds")[2]
-    assert g.label.tolist() == [2] and math.isnan(g.score.item()) and g.index.tolist() == [2]
+    assert g.label.tolist() == [2] and math.isnan(g.score.item()) and g.dataset_row.tolist() == [2]
 
 
 def test_interrupted_write_leaves_no_dataset_and_keeps_the_old_one(tmp_path):

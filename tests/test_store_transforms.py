@@ -42,7 +42,7 @@ def test_random_symmetry_preserves_each_networks_function_and_keeps_targets():
         assert not torch.equal(moved.edge_attr, graph.edge_attr)
         torch.testing.assert_close(forward(after, inputs(before)), forward(before, inputs(before)), rtol=1e-9,
                                    atol=1e-9)
-        assert moved.label.item() == i and moved.index.item() == i and moved.y.item() == i
+        assert moved.label.item() == i and moved.dataset_row.item() == i and moved.y.item() == i
         assert after.meta == before.meta
 
 
@@ -60,7 +60,7 @@ def test_draws_are_deterministic_by_seed_epoch_and_index():
     assert not torch.equal(RandomSymmetry(seed=7, epoch=3)(graph).edge_attr, same[0])
     assert not torch.equal(RandomSymmetry(seed=8, epoch=2)(graph).edge_attr, same[0])
     other = dataset()[2]
-    other.index = graph.index + 10
+    other.dataset_row = graph.dataset_row + 10
     assert not torch.equal(RandomSymmetry(seed=7, epoch=2)(other).edge_attr, RandomSymmetry(seed=7, epoch=2)(
         dataset()[2]).edge_attr)
 
@@ -68,7 +68,7 @@ def test_draws_are_deterministic_by_seed_epoch_and_index():
 def test_a_batch_transformed_at_once_equals_its_graphs_transformed_one_by_one():
     ds = dataset()
     graphs = [ds[i] for i in (1, 2, 1)]
-    graphs[2].index = torch.tensor([9])
+    graphs[2].dataset_row = torch.tensor([9])
     transform = RandomSymmetry(seed=4, epoch=1)
     batched = transform(collate_graphs(graphs))
     single = collate_graphs([transform(g) for g in graphs])
@@ -80,10 +80,10 @@ def test_a_batch_transformed_at_once_equals_its_graphs_transformed_one_by_one():
         assert torch.equal(mixed.x[rows], one.x)
 
 
-def test_graphs_with_copy_index_zero_are_left_as_they_are():
+def test_graphs_with_copy_number_zero_are_left_as_they_are():
     ds = dataset()
     batch = collate_graphs([ds[1], ds[2]])
-    batch.copy_index = torch.tensor([0, 1])
+    batch.copy_number = torch.tensor([0, 1])
     moved = RandomSymmetry(seed=0)(batch)
     n = ds[1].num_nodes
     assert torch.equal(moved.x[:n], batch.x[:n]) and not torch.equal(moved.x[n:], batch.x[n:])

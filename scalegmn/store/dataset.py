@@ -3,12 +3,13 @@
 ``ds[i]`` is exactly ``scalegmn.graph.to_graph(net, edge_dim)`` of the ``i``-th network (``edge_dim``: the
 dataset's widest edge feature, so all graphs of a dataset have the same ``edge_attr`` width) plus the
 graph-level tensors ``score`` float32 ``(1,)`` (NaN if absent), ``label`` int64 ``(1,)`` (-1 if absent),
-``index`` int64 ``(1,)`` (the network's row in the whole dataset, kept by views and transforms) and ``y``
+``dataset_row`` int64 ``(1,)`` (the network's row in the whole dataset, kept by views and transforms; not named
+``*index*``, which PyG would offset when batching) and ``y``
 (the dataset's target: ``label`` when any network has one, else ``score``), then passed through
 ``transform``. As in PyG, an int gives a graph and a slice, list, tensor or array gives a view (a
 dataset of those networks); every other method (``network``, ``frame``, ``batch``, ``get_idx_split``)
 takes positions in this view. Batches are ``scalegmn.graph.collate`` batches carrying ``score``,
-``label``, ``index`` and ``y`` of shape ``(num_graphs,)``.
+``label``, ``dataset_row`` and ``y`` of shape ``(num_graphs,)``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from scalegmn.store.metadata import DatasetStats
 from scalegmn.store.rows import SPLITS, summary_fields
 from scalegmn.weights import NetworkWeights
 
-TARGETS: tuple[str, ...] = ("score", "label", "index", "y")
+TARGETS: tuple[str, ...] = ("score", "label", "dataset_row", "y")
 FRAME_COLUMNS: tuple[str, ...] = (
     "row", "id", "source_id", "aug_seed", "split", "activation", "label", "score", "arch_key",
 )
@@ -108,7 +109,7 @@ class GraphDatasetBase(Dataset):
         graph = to_graph(net, self.edge_dim)
         graph.score = torch.tensor([fields["score"]], dtype=torch.float32)
         graph.label = torch.tensor([fields["label"]], dtype=torch.long)
-        graph.index = torch.tensor([int(idx)], dtype=torch.long)
+        graph.dataset_row = torch.tensor([int(idx)], dtype=torch.long)
         graph.y = graph[self.target_name]
         return graph
 

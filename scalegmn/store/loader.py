@@ -6,7 +6,7 @@ index, copy)``, so resumed runs and every DDP rank see the same copies). With ``
 is a permutation seeded by ``(seed, epoch)``; the epoch advances after each pass unless set with
 :meth:`GraphLoader.set_epoch`. Items are cut into global batches of ``batch_size``; under DDP the last one
 is cut to a multiple of ``world_size`` and rank ``r`` takes items ``r, r + W, ...`` of every batch.
-Batches carry ``copy_index`` ``(B,)`` (0: the network as it is). ``cache`` keeps each decoded graph in memory
+Batches carry ``copy_number`` ``(B,)`` (0: the network as it is). ``cache`` keeps each decoded graph in memory
 after its first use (only for datasets whose own ``transform`` is deterministic).
 """
 
@@ -92,8 +92,8 @@ class GraphLoader:
         """The batch of item numbers ``items`` in ``epoch`` (copies drawn for that epoch)."""
         n = len(self.positions)
         batch = self._graphs(self.positions[items % n])
-        batch.copy_index = items // n
-        if self.copies and bool((batch.copy_index > 0).any()):
+        batch.copy_number = items // n
+        if self.copies and bool((batch.copy_number > 0).any()):
             self.augment.set_epoch(epoch)
             batch = self.augment(batch)
         return batch

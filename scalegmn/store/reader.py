@@ -185,7 +185,7 @@ class GraphDataset(GraphDatasetBase):
                                       cols["meta"])
         batch.score = torch.from_numpy(sub.column("score").to_numpy().astype(np.float32))
         batch.label = torch.from_numpy(sub.column("label").to_numpy().astype(np.int64))
-        batch.index = torch.from_numpy(index.copy())
+        batch.dataset_row = torch.from_numpy(index.copy())
         batch.y = batch[self.target_name]
         return batch
 

@@ -8,6 +8,7 @@ directly (id, source id, augmentation seed, split, activation, label, score, arc
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 

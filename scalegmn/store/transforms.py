@@ -1,10 +1,10 @@
 """Graph transforms (PyG style: callables on a ``Data``, here also on a whole ``Batch`` at once).
 
 :class:`RandomSymmetry` replaces a network by a random function-preserving permutation/scaling of it,
-drawn from ``(seed, epoch, index, copy)`` (``index``: the graph's row in its dataset; ``copy``: the
-batch's ``copy_index`` attribute when present, else 1), so the same graph gets the same copy in a resumed run
+drawn from ``(seed, epoch, row, copy)`` (``row``: the graph's ``dataset_row``; ``copy``: the
+batch's ``copy_number`` attribute when present, else 1), so the same graph gets the same copy in a resumed run
 and on every DDP rank, and a new one each epoch (:meth:`RandomSymmetry.set_epoch`). In a batch, graphs
-with ``copy_index == 0`` are left as they are. :class:`PhaseCanonicalize` brings every sine network to its
+with ``copy_number == 0`` are left as they are. :class:`PhaseCanonicalize` brings every sine network to its
 canonical phase. Both keep every other attribute (targets, ids) and never modify their input.
 """
 
@@ -85,8 +85,8 @@ class RandomSymmetry:
         self.epoch = int(epoch)
 
     def __call__(self, data: Data) -> Data:
-        index = _per_graph(data, "index", -1, torch.long)
-        copies = _per_graph(data, "copy_index", 1, torch.long)
+        index = _per_graph(data, "dataset_row", -1, torch.long)
+        copies = _per_graph(data, "copy_number", 1, torch.long)
         activations = _activations(data)
         groups = []
         for indices, weights in WeightBatch.from_graphs(data):
