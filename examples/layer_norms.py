@@ -19,7 +19,7 @@ class LayerNorms(nn.Module):
     """An MLP on ``log(1 + ‖W_l‖)`` and ``log(1 + ‖b_l‖)`` per layer ``l < max_layers`` (zero beyond depth).
 
     Protocol: built as ``LayerNorms(example=graph, out_dim=k, **config)``; ``forward(batch)`` takes a PyG
-    batch of ``scalegmn.graph.to_graph`` graphs and returns ``(num_graphs, out_dim)``.
+    batch of ``scalegmn.core.graph.to_graph`` graphs and returns ``(num_graphs, out_dim)``.
     """
 
     def __init__(self, example: Data, out_dim: int, hidden: int = 32, max_layers: int = 8) -> None:

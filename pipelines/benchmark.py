@@ -1,7 +1,7 @@
 """DVC stage: collect every reports/runs/<task>/<method>/seed<k>/result.json into reports/results.json
 (one record per run) and reports/results.csv (tidy table), and print the method × task summary."""
 
-from scalegmn.benchmark import collect_results, summary_table, write_results
+from scalegmn.run.benchmark import collect_results, summary_table, write_results
 
 results = collect_results("reports/runs")
 frame = write_results(results, "reports/results.json", "reports/results.csv")

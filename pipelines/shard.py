@@ -8,9 +8,9 @@ import sys
 from scalegmn.config import from_mapping, read_section, split_mapping
 from scalegmn.errors import report_errors
 from scalegmn.report.timings import record_stage
-from scalegmn.store.shards import ShardConfig
-from scalegmn.store.splits import SplitConfig
-from scalegmn.store.stages import shard_zoo
+from scalegmn.data.shards import ShardConfig
+from scalegmn.data.splits import SplitConfig
+from scalegmn.data.stages import shard_zoo
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ and the wall time to reports/timings/train-TASK-METHOD[-seedSEED].json. Exits 1 
 
 import sys
 
-from scalegmn.benchmark import Benchmark
+from scalegmn.run.benchmark import Benchmark
 from scalegmn.config import ConfigError, read_section
 from scalegmn.errors import report_errors
 from scalegmn.report.timings import record_stage

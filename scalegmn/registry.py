@@ -1,8 +1,8 @@
 """Metanetworks by name or import path: ``build_model(name, example, out_dim, **config)``.
 
 Protocol: a model is an ``nn.Module`` constructed as ``Class(example=example, out_dim=out_dim, **config)``
-where ``example`` is one :func:`scalegmn.graph.to_graph` graph (used to infer sizes). Its forward takes a
-PyG ``Batch`` of such graphs (:func:`scalegmn.graph.collate`) and returns ``(num_graphs, out_dim)``;
+where ``example`` is one :func:`scalegmn.core.graph.to_graph` graph (used to infer sizes). Its forward takes a
+PyG ``Batch`` of such graphs (:func:`scalegmn.core.graph.collate`) and returns ``(num_graphs, out_dim)``;
 equivariant models (``equivariant=True``) return ``(node_out (N, 1), edge_out (E, K))`` aligned with
 ``batch.x`` / ``batch.edge_attr``. Any class following it can be named ``package.module:Class``.
 

@@ -14,9 +14,9 @@ import time
 import torch
 
 from scalegmn.io import write_json
-from scalegmn.store import InMemoryGraphDataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo
-from scalegmn.train import TrainConfig, train
+from scalegmn.data import InMemoryGraphDataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo
+from scalegmn.run.trainer import TrainConfig, train
 
 
 def zoo(n: int) -> InMemoryGraphDataset:

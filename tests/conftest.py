@@ -8,7 +8,7 @@ import torch
 
 @pytest.fixture(autouse=True, scope="session")
 def private_cache_dir(tmp_path_factory):
-    """The record of verified files (scalegmn.store.verified) lives in a temporary folder, not in ~/.cache."""
+    """The record of verified files (scalegmn.data.verified) lives in a temporary folder, not in ~/.cache."""
     os.environ["SCALEGMN_CACHE_DIR"] = str(tmp_path_factory.mktemp("scalegmn-cache"))
 
 

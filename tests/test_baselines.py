@@ -5,10 +5,10 @@ import torch
 
 from scalegmn.baselines import NFN, FlatMLP, StatNN
 from scalegmn.baselines.statnn import statistics
-from scalegmn.examples import random_cnn, random_mlp
-from scalegmn.graph import collate, to_graph
-from scalegmn.symmetry import random_symmetry
-from scalegmn.weight_batch import WeightBatch
+from scalegmn.core.random_networks import random_cnn, random_mlp
+from scalegmn.core.graph import collate, to_graph
+from scalegmn.core.symmetry import random_symmetry
+from scalegmn.core.weight_batch import WeightBatch
 
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from scalegmn.checker import check_symmetry, example_graphs
+from scalegmn.diagnostics.symmetry_checker import check_symmetry, example_graphs
 from scalegmn.cli import app
 from scalegmn.registry import build_model
 

@@ -4,9 +4,9 @@ error naming where the value came from."""
 import pytest
 
 from scalegmn.config import ConfigError, from_mapping, read_section, split_mapping
-from scalegmn.store.transforms import AugmentConfig
-from scalegmn.store.shards import ShardConfig
-from scalegmn.store.splits import SplitConfig
+from scalegmn.data.transforms import AugmentConfig
+from scalegmn.data.shards import ShardConfig
+from scalegmn.data.splits import SplitConfig
 from scalegmn.zoo.cnn_zoo import CnnZooConfig
 from scalegmn.zoo.inr_zoo import InrZooConfig
 

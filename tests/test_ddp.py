@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from scalegmn.store import ShardConfig, write_dataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo
-from scalegmn.train import CHECKPOINT, TrainConfig, train
+from scalegmn.data import ShardConfig, write_dataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo
+from scalegmn.run.trainer import CHECKPOINT, TrainConfig, train
 
-MODEL = "scalegmn.toy_models:ToyMetanet"
+MODEL = "toy_models:ToyMetanet"
 OPTIONS = {"epochs": 2, "batch_size": 8, "lr": 3e-3, "model": {"hidden": 8}}
 
 
@@ -38,7 +38,9 @@ def torchrun_train(dataset: Path, out: Path, model: str = MODEL, extra: tuple[st
            str(Path(sys.executable).parent / "scalegmn"), "train", "--task", "genpred-mixed", "--model", model,
            "--dataset", str(dataset), "--out", str(out), "--seed", "0", "--no-progress"]
     cmd += [arg for o in [*overrides, *extra] for arg in ("--config", o)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    tests = str(Path(__file__).resolve().parent)  # where toy_models lives
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
     try:

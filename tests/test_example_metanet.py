@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from scalegmn.checker import check_symmetry, example_graphs
+from scalegmn.diagnostics.symmetry_checker import check_symmetry, example_graphs
 from scalegmn.registry import build_model
-from scalegmn.store.shards import write_dataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo
+from scalegmn.data.shards import write_dataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BIN = Path(sys.executable).parent

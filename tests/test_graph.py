@@ -4,10 +4,10 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.graph import collate, from_graph, graph_structure, to_graph
-from scalegmn.symmetry import apply_symmetry, sample_symmetry
-from scalegmn.weights import forward
+from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
+from scalegmn.core.graph import collate, from_graph, graph_structure, to_graph
+from scalegmn.core.symmetry import apply_symmetry, sample_symmetry
+from scalegmn.core.weights import forward
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -14,14 +14,14 @@ import torch
 import yaml
 from torch_geometric.data import Data
 
-from scalegmn.graph import to_graph
-from scalegmn.store import GraphDataset, ShardConfig, open_dataset, write_dataset
-from scalegmn.store import hub
-from scalegmn.store.card import SCALEGMN_BIBTEX, SOURCE_ZOOS
-from scalegmn.store.publish import export_hub_folder
-from scalegmn.store.rows import network_from_row
-from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
-from scalegmn.weights import forward
+from scalegmn.core.graph import to_graph
+from scalegmn.data import GraphDataset, ShardConfig, open_dataset, write_dataset
+from scalegmn.data import hub
+from scalegmn.data.card import SCALEGMN_BIBTEX, SOURCE_ZOOS
+from scalegmn.data.publish import export_hub_folder
+from scalegmn.data.rows import network_from_row
+from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+from scalegmn.core.weights import forward
 
 SPLIT_CYCLE = ("train", "train", "val", "test", "train")
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from scalegmn.cli import app
 from scalegmn.io import OUTPUT_MARKER, OutputError, atomic_dir, atomic_file, output_kind, write_json, write_text
-from scalegmn.store import open_dataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo
-from scalegmn.train import result_without_metrics
+from scalegmn.data import open_dataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo
+from scalegmn.run.trainer import result_without_metrics
 from scalegmn.zoo import iter_zoo, save_zoo
 
 runner = CliRunner()

@@ -4,8 +4,8 @@ symmetry it claims (float64). The per-edge layer's blocks: tests/test_nn_per_edg
 import pytest
 import torch
 
-from scalegmn.examples import random_mlp
-from scalegmn.graph import collate, to_graph
+from scalegmn.core.random_networks import random_mlp
+from scalegmn.core.graph import collate, to_graph
 from scalegmn.nn.edges import EdgeOperator, aggregate, csr_matrices
 from scalegmn.nn.embedding import NodeEmbedding
 from scalegmn.nn.equivariant import ScaleEq

@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.graph import collate, from_graph, to_graph
+from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
+from scalegmn.core.graph import collate, from_graph, to_graph
 from scalegmn.registry import build_model
-from scalegmn.symmetry import apply_symmetry, random_symmetry, sample_symmetry
-from scalegmn.weight_batch import WeightBatch
+from scalegmn.core.symmetry import apply_symmetry, random_symmetry, sample_symmetry
+from scalegmn.core.weight_batch import WeightBatch
 
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")

@@ -4,8 +4,8 @@ the symmetry it claims (float64): node states scale by q_i, edge states j -> i b
 import pytest
 import torch
 
-from scalegmn.examples import random_mlp
-from scalegmn.graph import collate, to_graph
+from scalegmn.core.random_networks import random_mlp
+from scalegmn.core.graph import collate, to_graph
 from scalegmn.nn.modes import PLAIN, POSITIVE, SIGN, node_modes
 from scalegmn.nn.norms import safe_norm
 from scalegmn.nn.per_edge import EdgeGraph, PairMLP, PerEdgeLayer, ScaleEdgeUpdate, ScaleMessage

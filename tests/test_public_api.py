@@ -7,9 +7,9 @@ import scalegmn
 
 
 def test_every_public_name_resolves_to_the_implementation():
-    from scalegmn.graph import to_graph
-    from scalegmn.store.transforms import RandomSymmetry
-    from scalegmn.weights import NetworkWeights
+    from scalegmn.core.graph import to_graph
+    from scalegmn.data.transforms import RandomSymmetry
+    from scalegmn.core.weights import NetworkWeights
 
     for name in scalegmn.__all__:
         assert getattr(scalegmn, name) is not None
@@ -27,7 +27,7 @@ def test_unknown_names_are_attribute_errors():
 
 def test_readme_example_runs_with_the_public_names():
     from scalegmn import collate, forward, from_graph, random_symmetry, to_graph
-    from scalegmn.examples import random_mlp
+    from scalegmn.core.random_networks import random_mlp
 
     net = random_mlp((2, 8, 3), "relu", generator=torch.Generator().manual_seed(0))
     x = torch.randn(4, 2, dtype=net.dtype)

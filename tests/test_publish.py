@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from scalegmn.cli import app
 from scalegmn.io import OUTPUT_MARKER
-from scalegmn.store import ShardConfig, open_dataset, write_dataset
-from scalegmn.store.publish import PublishError, export_hub_folder, publish
-from scalegmn.store.rows import COLUMNS, network_from_row
-from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+from scalegmn.data import ShardConfig, open_dataset, write_dataset
+from scalegmn.data.publish import PublishError, export_hub_folder, publish
+from scalegmn.data.rows import COLUMNS, network_from_row
+from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from scalegmn.examples import random_cnn
-from scalegmn.graph import collate, to_graph
+from scalegmn.core.random_networks import random_cnn
+from scalegmn.core.graph import collate, to_graph
 from scalegmn.registry import MODEL_NAMES, build_model
 
 USER_MODULE = """

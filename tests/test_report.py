@@ -14,7 +14,7 @@ import torch
 from typer.testing import CliRunner
 
 from scalegmn.cli import app
-from scalegmn.examples import random_cnn, random_siren
+from scalegmn.core.random_networks import random_cnn, random_siren
 from scalegmn.report.build import ReportInputs, build_report
 from scalegmn.report.checks import load_check_rows, passed
 from scalegmn.report.document import markdown_table
@@ -340,11 +340,11 @@ def test_a_new_metanetwork_given_by_import_path_gets_its_row_and_plots(tmp_path)
 
 
 def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
-    from scalegmn.benchmark import collect_results, run_dir, write_results
-    from scalegmn.store import InMemoryGraphDataset
-    from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
-    from scalegmn.toy_models import ToyMetanet
-    from scalegmn.train import TrainConfig, result_without_metrics, train
+    from scalegmn.run.benchmark import collect_results, run_dir, write_results
+    from scalegmn.data import InMemoryGraphDataset
+    from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+    from toy_models import ToyMetanet
+    from scalegmn.run.trainer import TrainConfig, result_without_metrics, train
 
     cnns = list(synthetic_cnn_zoo(24, activations=("relu", "tanh")))
     for net in cnns:

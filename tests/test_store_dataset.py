@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from scalegmn.graph import from_graph, to_graph
-from scalegmn.store import InMemoryGraphDataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
-from scalegmn.weights import forward
+from scalegmn.core.graph import from_graph, to_graph
+from scalegmn.data import InMemoryGraphDataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+from scalegmn.core.weights import forward
 
 
 def mixed_dataset():
@@ -101,7 +101,7 @@ def test_slices_lists_tensors_and_arrays_give_views_whose_positions_compose():
 
 
 def test_transform_is_applied_to_items_and_batches_and_keeps_targets():
-    from scalegmn.store import RandomSymmetry
+    from scalegmn.data import RandomSymmetry
 
     nets, ds = mixed_dataset()
     ds.transform = RandomSymmetry(seed=2)

@@ -2,9 +2,9 @@
 
 import torch
 
-from scalegmn.store import InMemoryGraphDataset, RandomSymmetry
-from scalegmn.store.loader import GraphLoader
-from scalegmn.store.synthetic import synthetic_cnn_zoo
+from scalegmn.data import InMemoryGraphDataset, RandomSymmetry
+from scalegmn.data.loader import GraphLoader
+from scalegmn.data.synthetic import synthetic_cnn_zoo
 
 
 def dataset(n=30):

@@ -7,13 +7,13 @@ import os
 import pytest
 import torch
 
-from scalegmn.examples import random_mlp
-from scalegmn.store import GraphDataset, ShardConfig, collate_graphs, open_dataset, write_dataset
+from scalegmn.core.random_networks import random_mlp
+from scalegmn.data import GraphDataset, ShardConfig, collate_graphs, open_dataset, write_dataset
 from scalegmn.io import file_sha256
-from scalegmn.store import verified
-from scalegmn.store.metadata import METADATA_FILE
-from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
-from scalegmn.weights import forward
+from scalegmn.data import verified
+from scalegmn.data.metadata import METADATA_FILE
+from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+from scalegmn.core.weights import forward
 
 SPLIT_CYCLE = ("train", "train", "val", "test")
 
@@ -180,7 +180,7 @@ def test_flipped_bytes_are_caught_on_a_plain_open_after_an_earlier_verified_open
 
 
 def test_a_plain_open_hashes_each_shard_version_once(tmp_path, monkeypatch):
-    import scalegmn.store.reader as reader
+    import scalegmn.data.reader as reader
 
     write(tmp_path / "ds", list(synthetic_cnn_zoo(5)), rows_per_shard=2)
     hashed = []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scalegmn.store.splits import NetworkKey, SplitConfig, plan_splits
+from scalegmn.data.splits import NetworkKey, SplitConfig, plan_splits
 
 
 def keys(n_sources, copies=0, preset=None):

@@ -12,9 +12,9 @@ import yaml
 from typer.testing import CliRunner
 
 from scalegmn.cli import app
-from scalegmn.store import open_dataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
-from scalegmn.symmetry import random_symmetry
+from scalegmn.data import open_dataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+from scalegmn.core.symmetry import random_symmetry
 from scalegmn.zoo import save_zoo
 
 runner = CliRunner()

@@ -5,11 +5,11 @@ import math
 
 import torch
 
-from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.graph import collate, from_graph, to_graph
-from scalegmn.store import InMemoryGraphDataset, PhaseCanonicalize, RandomSymmetry, collate_graphs
-from scalegmn.symmetry import phase_canonicalize
-from scalegmn.weights import forward
+from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
+from scalegmn.core.graph import collate, from_graph, to_graph
+from scalegmn.data import InMemoryGraphDataset, PhaseCanonicalize, RandomSymmetry, collate_graphs
+from scalegmn.core.symmetry import phase_canonicalize
+from scalegmn.core.weights import forward
 
 
 def networks(dtype=torch.float64):

@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.symmetry import apply_symmetry, phase_canonicalize, random_symmetry, sample_symmetry, scaling_group
-from scalegmn.weights import forward
+from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
+from scalegmn.core.symmetry import apply_symmetry, phase_canonicalize, random_symmetry, sample_symmetry, scaling_group
+from scalegmn.core.weights import forward
 
 
 def gen(seed: int = 0) -> torch.Generator:

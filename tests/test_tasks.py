@@ -7,19 +7,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from scalegmn.examples import random_siren
-from scalegmn.graph import collate, to_graph
-from scalegmn.store import InMemoryGraphDataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo
-from scalegmn.symmetry import apply_symmetry, random_symmetry, sample_symmetry
+from scalegmn.core.random_networks import random_siren
+from scalegmn.core.graph import collate, to_graph
+from scalegmn.data import InMemoryGraphDataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo
+from scalegmn.core.symmetry import apply_symmetry, random_symmetry, sample_symmetry
 from scalegmn.tasks import TASKS, get_task
-from scalegmn.siren import coordinate_grid
+from scalegmn.core.siren import coordinate_grid
 from scalegmn.tasks.inr import dilate, render_batch
 from scalegmn.tasks.metrics import accuracy, is_better, kendall_tau, mse, r2, regression_metrics
 from scalegmn.tasks.objectives import DilationEditing, ScoreRegression, WeightEditor
-from scalegmn.toy_models import ToyMetanet
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import forward
+from toy_models import ToyMetanet
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import forward
 
 
 def sirens(n, seed=0, dtype=torch.float32):
@@ -193,7 +193,7 @@ def test_every_task_declares_metric_directions_and_title():
 
 
 def test_chance_levels_are_kendall_tau_zero_and_one_over_the_number_of_classes():
-    from scalegmn.store.synthetic import synthetic_inr_zoo
+    from scalegmn.data.synthetic import synthetic_inr_zoo
 
     frame = InMemoryGraphDataset(list(synthetic_inr_zoo(6)), {"train": [0, 1, 2], "val": [3], "test": [4, 5]}).frame()
     classes = int(frame["label"].max()) + 1
@@ -203,7 +203,7 @@ def test_chance_levels_are_kendall_tau_zero_and_one_over_the_number_of_classes()
 
 
 def test_each_task_selects_its_own_rows():
-    from scalegmn.store.synthetic import synthetic_inr_zoo
+    from scalegmn.data.synthetic import synthetic_inr_zoo
 
     nets = list(synthetic_inr_zoo(4))
     nets[1].meta["label"] = -1

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from scalegmn.store import InMemoryGraphDataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
-from scalegmn.toy_models import ToyMetanet
+from scalegmn.data import InMemoryGraphDataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+from toy_models import ToyMetanet
 from scalegmn.tasks import TASKS, get_task
-from scalegmn.train import CHECKPOINT, TrainConfig, train, warmup_schedule
+from scalegmn.run.trainer import CHECKPOINT, TrainConfig, train, warmup_schedule
 
 RESULT_KEYS = {"task", "method", "seed", "test", "val", "best_epoch", "epochs", "wall_seconds", "num_params",
                "train_graphs_per_s", "device"}
@@ -155,7 +155,7 @@ def test_yaml_exponents_read_as_strings_still_count_as_numbers():
 
 # ----------------------------------------------------------------------------- benchmark runner
 def test_settings_layer_defaults_task_method_and_run():
-    from scalegmn.benchmark import resolve_config
+    from scalegmn.run.benchmark import resolve_config
 
     settings = {
         "seeds": [0, 1],
@@ -180,8 +180,8 @@ def test_settings_layer_defaults_task_method_and_run():
 
 
 def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):
-    from scalegmn.benchmark import collect_results, run_dir, summary_table, write_results
-    from scalegmn.train import result_without_metrics
+    from scalegmn.run.benchmark import collect_results, run_dir, summary_table, write_results
+    from scalegmn.run.trainer import result_without_metrics
 
     ds = cnn_dataset()
     for seed in (0, 1):
@@ -222,8 +222,8 @@ def test_train_command_runs_a_registered_import_path_on_a_stored_dataset(tmp_pat
     from typer.testing import CliRunner
 
     from scalegmn.cli import app
-    from scalegmn.store import write_dataset
-    from scalegmn.store.synthetic import synthetic_cnn_zoo
+    from scalegmn.data import write_dataset
+    from scalegmn.data.synthetic import synthetic_cnn_zoo
 
     nets = list(synthetic_cnn_zoo(24))
     for net in nets:
@@ -231,20 +231,20 @@ def test_train_command_runs_a_registered_import_path_on_a_stored_dataset(tmp_pat
     write_dataset(tmp_path / "ds", zip(nets, ["train"] * 16 + ["val"] * 4 + ["test"] * 4), source={}, params={})
     (tmp_path / "settings.yaml").write_text(
         "train:\n  seeds: [0]\n  defaults: {epochs: 2, batch_size: 8, num_threads: 1}\n"
-        "  methods: {'scalegmn.toy_models:ToyMetanet': {model: {hidden: 4}}}\n")
+        "  methods: {'toy_models:ToyMetanet': {model: {hidden: 4}}}\n")
     res = CliRunner().invoke(app, [
-        "train", "--task", "genpred-tanh", "--model", "scalegmn.toy_models:ToyMetanet", "--seed", "1",
+        "train", "--task", "genpred-tanh", "--model", "toy_models:ToyMetanet", "--seed", "1",
         "--dataset", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--settings", str(tmp_path / "settings.yaml"),
         "--section", "train", "--config", "lr=0.01", "--no-progress"])
     assert res.exit_code == 0, res.output
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["seed"] == 1 and result["epochs"] == 2 and result["config"]["lr"] == 0.01
     assert result["config"]["model"] == {"hidden": 4} and result["split_sizes"] == {"train": 8, "val": 2, "test": 2}
-    assert "train genpred-tanh/scalegmn.toy_models:ToyMetanet/seed1: 2 epochs" in res.output
+    assert "train genpred-tanh/toy_models:ToyMetanet/seed1: 2 epochs" in res.output
 
 
 def test_editing_with_an_invariant_only_model_is_recorded_as_not_applicable(tmp_path):
-    from scalegmn.benchmark import Benchmark
+    from scalegmn.run.benchmark import Benchmark
 
     bench = Benchmark(["inr-editing"], ["statnn"], [0], {"inr": inr_dataset()},
                       {"defaults": {"image_size": 8, "progress": False}})
@@ -257,27 +257,27 @@ def test_benchmark_command_writes_results_json_csv_and_a_summary(tmp_path):
     from typer.testing import CliRunner
 
     from scalegmn.cli import app
-    from scalegmn.store import write_dataset
-    from scalegmn.store.synthetic import synthetic_cnn_zoo
+    from scalegmn.data import write_dataset
+    from scalegmn.data.synthetic import synthetic_cnn_zoo
 
     nets = list(synthetic_cnn_zoo(24))
     for net in nets:
         net.meta["score"] = float(torch.cat(net.biases).mean())
     write_dataset(tmp_path / "ds", zip(nets, ["train"] * 16 + ["val"] * 4 + ["test"] * 4), source={}, params={})
     res = CliRunner().invoke(app, [
-        "benchmark", "--tasks", "genpred-mixed", "--methods", "scalegmn.toy_models:ToyMetanet", "--seeds", "0,1",
+        "benchmark", "--tasks", "genpred-mixed", "--methods", "toy_models:ToyMetanet", "--seeds", "0,1",
         "--dataset", f"cnn={tmp_path / 'ds'}", "--out", str(tmp_path / "runs"), "--results",
         str(tmp_path / "results.json"), "--config", "epochs=1", "--config", "num_threads=1", "--no-progress"])
     assert res.exit_code == 0, res.output
     results = json.loads((tmp_path / "results.json").read_text())
     assert [r["seed"] for r in results] == [0, 1] and (tmp_path / "results.csv").is_file()
-    assert (tmp_path / "runs" / "genpred-mixed" / "scalegmn.toy_models-ToyMetanet" / "seed1" / "result.json").is_file()
+    assert (tmp_path / "runs" / "genpred-mixed" / "toy_models-ToyMetanet" / "seed1" / "result.json").is_file()
     assert "benchmark: 2 runs (2 trained, 0 not applicable, 0 failed)" in res.output
 
 
 # ----------------------------------------------------------------------------- task facts in training
 PLUGIN = """
-from scalegmn.toy_models import ToyMetanet
+from toy_models import ToyMetanet
 
 
 class Undeclared(ToyMetanet):
@@ -291,7 +291,7 @@ class AlwaysEquivariant(ToyMetanet):
 
 
 def test_editing_refuses_invariant_models_by_class_attribute(tmp_path, monkeypatch):
-    from scalegmn.train import build_metanetwork
+    from scalegmn.run.trainer import build_metanetwork
     from scalegmn.tasks import NotApplicableError
 
     (tmp_path / "edit_plugins.py").write_text(PLUGIN)
@@ -319,7 +319,7 @@ def test_task_options_live_outside_the_generic_options_and_in_the_fingerprint(tm
 
     from scalegmn.config import ConfigError
     from scalegmn.tasks import TASK_OPTION_KEYS
-    from scalegmn.train import run_fingerprint
+    from scalegmn.run.trainer import run_fingerprint
 
     assert not {f.name for f in fields(TrainConfig)} & set(TASK_OPTION_KEYS)
     cfg = TrainConfig().with_overrides(["image_size=8", "normalize_target=false", "lr=0.01"])
@@ -345,7 +345,7 @@ def test_task_options_live_outside_the_generic_options_and_in_the_fingerprint(tm
 def test_params_yaml_train_settings_resolve_for_every_task_and_method():
     import yaml
 
-    from scalegmn.benchmark import resolve_config
+    from scalegmn.run.benchmark import resolve_config
     from scalegmn.registry import MODEL_NAMES
 
     matrix = ("genpred", "inr_classification", "inr_editing")  # read by dvc.yaml (as pipelines/train.py drops them)

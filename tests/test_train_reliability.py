@@ -11,11 +11,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from scalegmn.benchmark import Benchmark, run_dir
+from scalegmn.run.benchmark import Benchmark, run_dir
 from scalegmn.cli import app
-from scalegmn.store import InMemoryGraphDataset, ShardConfig, open_dataset, write_dataset
-from scalegmn.store.synthetic import synthetic_cnn_zoo
-from scalegmn.train import LOCK_FILE, NonFiniteError, TrainConfig, train
+from scalegmn.data import InMemoryGraphDataset, ShardConfig, open_dataset, write_dataset
+from scalegmn.data.synthetic import synthetic_cnn_zoo
+from scalegmn.run.trainer import LOCK_FILE, NonFiniteError, TrainConfig, train
 
 runner = CliRunner()
 SPLITS = ("train", "train", "val", "test")

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.activations import Sine
-from scalegmn.weights import NetworkWeights, OutputOffset, forward
+from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
+from scalegmn.core.activations import Sine
+from scalegmn.core.weights import NetworkWeights, OutputOffset, forward
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -14,8 +14,8 @@ import torch
 from typer.testing import CliRunner
 
 from scalegmn.cli import app
-from scalegmn.examples import random_cnn
-from scalegmn.weights import forward
+from scalegmn.core.random_networks import random_cnn
+from scalegmn.core.weights import forward
 from scalegmn.zoo import export_small_cnn_zoo, load_networks
 from scalegmn.zoo.download import REGISTRY, DownloadError, acquire_zoo, download
 

@@ -6,8 +6,8 @@ import shutil
 import pytest
 import torch
 
-from scalegmn.examples import random_cnn, random_siren
-from scalegmn.weights import forward
+from scalegmn.core.random_networks import random_cnn, random_siren
+from scalegmn.core.weights import forward
 from scalegmn.zoo import iter_zoo, merge_zoos, read_info, save_zoo
 
 

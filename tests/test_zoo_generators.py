@@ -6,13 +6,13 @@ import torch
 from typer.testing import CliRunner
 
 from scalegmn.cli import app
-from scalegmn.examples import random_cnn
-from scalegmn.weights import forward
+from scalegmn.core.random_networks import random_cnn
+from scalegmn.core.weights import forward
 from scalegmn.zoo import iter_zoo, load_networks, merge_zoos, read_info
 from scalegmn.zoo.cnn_zoo import CnnZooConfig, MemberwiseOptimizer, StackedCnn, generate_cnn_zoo
 from scalegmn.zoo.digits import load_digits_images
 from scalegmn.zoo.generate import write_cnn_zoo
-from scalegmn.siren import coordinate_grid
+from scalegmn.core.siren import coordinate_grid
 from scalegmn.zoo.inr_zoo import InrZooConfig, generate_inr_zoo
 
 TINY = dict(size=6, epochs=1, batch_size=128, block_size=3, widths=(3, 4))

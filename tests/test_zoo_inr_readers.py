@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from scalegmn.weights import forward
+from scalegmn.core.weights import forward
 from scalegmn.zoo import detect_format, load_networks, read_dws_inrs, read_nfn_cifar_inrs, zoo_info
 
 

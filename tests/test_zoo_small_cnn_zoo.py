@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from scalegmn.examples import random_cnn
-from scalegmn.weights import forward
+from scalegmn.core.random_networks import random_cnn
+from scalegmn.core.weights import forward
 from scalegmn.zoo import export_small_cnn_zoo, load_networks, read_small_cnn_zoo, zoo_info
 from scalegmn.zoo.small_cnn_zoo import read_layout
 

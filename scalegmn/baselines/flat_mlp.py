@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from scalegmn.nn.invariant import mlp
-from scalegmn.weight_batch import WeightBatch, graph_architectures
+from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
 
 class FlatMLP(nn.Module):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from scalegmn.nn.invariant import mlp
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import Architecture
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import Architecture
 
 VARIANTS = ("np", "hnp")
 

@@ -34,9 +34,9 @@ def shard(
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Write a zoo as a graph dataset: Arrow shards, stored splits and metadata (streaming)."""
-    from scalegmn.store.shards import ShardConfig
-    from scalegmn.store.splits import SplitConfig
-    from scalegmn.store.stages import shard_zoo
+    from scalegmn.data.shards import ShardConfig
+    from scalegmn.data.splits import SplitConfig
+    from scalegmn.data.stages import shard_zoo
 
     try:
         summary = shard_zoo(zoo, out, SplitConfig(train, val, test, seed),
@@ -60,8 +60,8 @@ def publish(
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Publish a graph dataset to the Hugging Face Hub as Parquet with a dataset card."""
-    from scalegmn.store.publish import PublishError, export_hub_folder
-    from scalegmn.store.publish import publish as push
+    from scalegmn.data.publish import PublishError, export_hub_folder
+    from scalegmn.data.publish import publish as push
 
     start = time.perf_counter()
     try:
@@ -97,8 +97,8 @@ def bench_loader(
     it with and without checksum verification."""
     import torch
 
-    from scalegmn.store import ShardConfig, open_dataset, write_dataset
-    from scalegmn.store.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
+    from scalegmn.data import ShardConfig, open_dataset, write_dataset
+    from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 
     zoos = {"cnn": synthetic_cnn_zoo, "inr": synthetic_inr_zoo}
     if (dataset is None) == (synthetic == 0):

@@ -31,7 +31,7 @@ def selfcheck(
     out: Path | None = typer.Option(None, help="Write the results as JSON here."),
 ) -> None:
     """Check numerically that every weight transformation preserves the forward pass."""
-    from scalegmn.selfcheck import run_selfcheck
+    from scalegmn.diagnostics.self_check import run_selfcheck
 
     start = time.perf_counter()
     results = run_selfcheck(seed, trials)

@@ -49,7 +49,7 @@ def check_symmetry_cmd(
     config: list[str] = typer.Option([], "--config", "-c", help="Model config key=value (repeatable)."),
 ) -> None:
     """Max relative output change of MODEL under permutations, scalings and both (float64)."""
-    from scalegmn.checker import check_symmetry, example_graphs
+    from scalegmn.diagnostics.symmetry_checker import check_symmetry, example_graphs
     from scalegmn.registry import build_model
 
     start = time.perf_counter()
@@ -88,7 +88,7 @@ def bench_train_cmd(
 ) -> None:
     """Training throughput (graphs/s, forward + backward + AdamW step) on random ReLU CNN graphs; a model
     and its ``-fast`` (factorized) variant are printed side by side with their speed ratio."""
-    from scalegmn.nn.benchmark import benchmark_training, speed_ratios
+    from scalegmn.diagnostics.throughput import benchmark_training, speed_ratios
 
     start = time.perf_counter()
     names = [m.strip() for m in model.split(",") if m.strip()]

@@ -70,8 +70,8 @@ def train_command(
     verify: bool | None = VERIFY,
 ) -> None:
     """Train and evaluate one metanetwork on one task (works under `torchrun --nproc-per-node N`)."""
-    from scalegmn.benchmark import resolve_config
-    from scalegmn.train import train
+    from scalegmn.run.benchmark import resolve_config
+    from scalegmn.run.trainer import train
 
     try:
         cfg = resolve_config(_settings(settings, section), task, model, _where(settings, section)).with_overrides(
@@ -98,7 +98,7 @@ def benchmark_command(
     verify: bool | None = VERIFY,
 ) -> None:
     """Run every task × method × seed on the same splits; write results.json, results.csv and a summary."""
-    from scalegmn.benchmark import Benchmark, summary_table, write_results
+    from scalegmn.run.benchmark import Benchmark, summary_table, write_results
 
     datasets = {}
     for item in dataset:

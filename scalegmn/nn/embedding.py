@@ -11,7 +11,7 @@ from scalegmn.nn.modes import PLAIN
 class NodeEmbedding(nn.Module):
     """Initial node states ``(N, 1) -> (N, d)``: ``h_i = x_i * a[type_i] + [mode_i == PLAIN] * c[type_i]``.
 
-    ``node_type`` (see :func:`scalegmn.graph.graph_structure`) gives every input and output neuron its own
+    ``node_type`` (see :func:`scalegmn.core.graph.graph_structure`) gives every input and output neuron its own
     type and every hidden layer one type, so ``a`` is a multiplicative embedding shared by all neurons of a
     hidden layer (it commutes with scaling ``x_i -> q_i x_i``), and the additive ``c`` only reaches nodes
     without scaling symmetry (I/O nodes; every node under ``symmetry="permutation"``).

@@ -62,7 +62,7 @@ class ScaleGMNConfig:
 class ScaleGMN(nn.Module):
     """``model(batch) -> (B, out_dim)``, or ``(node_out (N, 1), edge_out (E, K))`` if ``equivariant``.
 
-    ``batch``: a PyG ``Batch`` (or one ``Data``) of :func:`scalegmn.graph.to_graph` graphs; networks of
+    ``batch``: a PyG ``Batch`` (or one ``Data``) of :func:`scalegmn.core.graph.to_graph` graphs; networks of
     different widths and depths may share a batch as long as they have the example's input and output
     sizes and at most ``max_layers`` layers. Edge features narrower than the example's are zero-padded.
 

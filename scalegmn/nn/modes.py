@@ -11,7 +11,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from scalegmn.activations import GROUP_IDS
+from scalegmn.core.activations import GROUP_IDS
 
 Symmetry = Literal["permutation", "scale", "sign", "auto"]
 SYMMETRIES: tuple[str, ...] = ("permutation", "scale", "sign", "auto")

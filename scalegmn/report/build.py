@@ -24,7 +24,7 @@ from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confu
     learning_curves, scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, ordered, \
     summarize
-from scalegmn.benchmark import run_dir
+from scalegmn.run.benchmark import run_dir
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, HISTORY_FILE, PREDICTIONS_FILE, confusion_matrix, \
     read_edit_examples, read_history, read_predictions
 from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, pivot_check_table, \

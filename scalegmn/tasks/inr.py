@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from scalegmn.siren import render
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.siren import render
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import NetworkWeights
 
 
 def render_batch(batch: Batch, size: int, x: Tensor | None = None, edge_attr: Tensor | None = None) -> Tensor:

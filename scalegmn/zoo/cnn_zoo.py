@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weights import NetworkWeights
 from scalegmn.zoo.digits import DIGITS_SIZE, DigitsSplit, digits_split
 from scalegmn.zoo.parallel import map_tasks
 

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from scalegmn.io import atomic_dir, atomic_file, file_sha256, write_json
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weights import NetworkWeights
 
 INFO_FILE = "info.json"
 ZOO_KIND = "zoo"  # the output kind of our zoo directories (scalegmn.io.atomic_dir)

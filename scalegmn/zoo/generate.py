@@ -60,7 +60,7 @@ def write_inr_zoo(config: InrZooConfig, out: str | Path, *, start: int = 0, coun
     info = {"name": config.name, "kind": "inr", "generator": "digits-inr", "config": config.to_dict(),
             "start": start, "count": len(nets), "workers": workers, "seconds": seconds,
             "networks_per_s": len(nets) / seconds, "psnr": quality,
-            "coordinates": "scalegmn.siren.coordinate_grid(8): (row, col) in linspace(-1, 1, 8), row-major",
+            "coordinates": "scalegmn.core.siren.coordinate_grid(8): (row, col) in linspace(-1, 1, 8), row-major",
             "targets": "pixel / 16 in [0, 1]; no output offset", "machine": _machine()}
     info["summary"] = (f"{config.name}: {len(nets)} SIRENs in {seconds:.1f} s ({info['networks_per_s']:.1f} INRs/s, "
                        f"{workers} workers); PSNR mean {quality['mean']:.1f} dB, min {quality['min']:.1f} dB")

@@ -3,7 +3,7 @@
 Both store one PyTorch state dict per INR. Layers are the ``<prefix>.weight`` (``(out, in)``) /
 ``<prefix>.bias`` pairs, ordered by the first integer in their prefixes (``seq.0``, ``seq.1``, ..., from 0
 without gaps; one prefix without an integer, such as ``last_layer``, comes last); every layer but the
-last is followed by ``sin(w0 * z)``, which is exactly our :func:`scalegmn.weights.forward`.
+last is followed by ``sin(w0 * z)``, which is exactly our :func:`scalegmn.core.weights.forward`.
 
 - DWS (Navon et al. 2023): ``.../<name>_<split>_<label>_<id>/checkpoints/model_final.pth`` (MNIST: split
   word ``training``/``testing``, label from the directory name) or a ``"label"`` entry in the state dict
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weights import NetworkWeights
 
 _DWS_DIR = re.compile(r"_(?P<split>[A-Za-z]+)_(?P<label>\d+)_(?P<id>\d+)$")
 _NFN_DIR = re.compile(r"^randinit_smaller(?:_aug(?P<aug>\d+))?_(?P<label>\d+)s$")

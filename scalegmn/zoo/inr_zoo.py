@@ -1,8 +1,8 @@
 """The digits-inr zoo: one SIREN per 8x8 digit, all fitted in one batched optimisation.
 
-Each SIREN maps a pixel coordinate ``(row, col)`` in ``[-1, 1]^2`` (see :func:`scalegmn.siren.coordinate_grid`) to the pixel
+Each SIREN maps a pixel coordinate ``(row, col)`` in ``[-1, 1]^2`` (see :func:`scalegmn.core.siren.coordinate_grid`) to the pixel
 intensity scaled to ``[0, 1]`` (raw digits pixel / 16), computing ``sin(w0 (W x + b))`` in every hidden
-layer (our :func:`scalegmn.weights.forward` convention) and a linear output without offset. Fitting is
+layer (our :func:`scalegmn.core.weights.forward` convention) and a linear output without offset. Fitting is
 full-batch Adam on the mean squared error over the 64 pixels; the parameters of all INRs are stacked on a
 leading axis and every INR's loss only touches its own parameters, so the fit of one image does not
 depend on which other images are fitted with it (``start``/``count`` pieces equal the whole zoo).
@@ -21,9 +21,9 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from scalegmn.siren import coordinate_grid
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.siren import coordinate_grid
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import NetworkWeights
 from scalegmn.zoo.digits import DIGITS_SIZE, PIXEL_MAX, load_digits_images
 from scalegmn.zoo.parallel import map_tasks
 

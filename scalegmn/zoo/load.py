@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from scalegmn.io import atomic_dir
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weights import NetworkWeights
 from scalegmn.zoo.format import INFO_FILE, ZOO_KIND, iter_zoo, part_entry, part_name, read_info, write_info, zoo_parts
 from scalegmn.zoo.inr_readers import find_nfn_cifar_root, read_dws_inrs, read_nfn_cifar_inrs
 from scalegmn.zoo.small_cnn_zoo import WEIGHTS_FILE, find_small_cnn_zoo, read_small_cnn_zoo

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 
 from scalegmn.io import atomic_dir
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weights import NetworkWeights
 
 WEIGHTS_FILE = "weights.npy"
 METRICS_FILE = "metrics.csv.gz"

@@ -22,10 +22,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from scalegmn.activations import activation
-from scalegmn.graph_structure import GraphStructure, edge_widths, graph_structure
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import Architecture, NetworkWeights
+from scalegmn.core.activations import activation
+from scalegmn.core.graph_structure import GraphStructure, edge_widths, graph_structure
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import Architecture, NetworkWeights
 
 __all__ = ["GraphStructure", "batch_of_architecture", "collate", "edge_widths", "from_graph", "graph_structure", "to_graph"]
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import torch
 
-from scalegmn.examples import random_cnn, random_siren
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.random_networks import random_cnn, random_siren
+from scalegmn.core.weights import NetworkWeights
 
 SMALL_CNN_ZOO_CHANNELS: tuple[int, ...] = (1, 16, 16, 16)
 

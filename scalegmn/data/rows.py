@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import torch
 
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weights import NetworkWeights
 
 SCHEMA_VERSION = 1
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -125,7 +125,7 @@ def network_to_row(net: NetworkWeights, split: str, fallback_id: str) -> dict[st
 
 
 #: Per-layer columns of a published dataset with one architecture (``weight_0``, ``bias_0``, ...), instead of
-#: the flat ``weights``/``biases``; see :mod:`scalegmn.store.publish`.
+#: the flat ``weights``/``biases``; see :mod:`scalegmn.data.publish`.
 WEIGHT_COLUMN = "weight_{}"
 BIAS_COLUMN = "bias_{}"
 #: Published column holding ``w0``, ``output_offset`` and ``leaky_slope`` as JSON: exact under every ``datasets``

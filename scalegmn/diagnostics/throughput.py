@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from scalegmn.examples import random_cnn
-from scalegmn.graph import collate, to_graph
+from scalegmn.core.random_networks import random_cnn
+from scalegmn.core.graph import collate, to_graph
 from scalegmn.runtime import retain_freed_memory
 
 BENCH_ARCHITECTURES: dict[str, tuple[int, ...]] = {

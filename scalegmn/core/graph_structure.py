@@ -1,5 +1,5 @@
 """What a network's graph looks like given only its architecture: node/edge index layout, shared by all
-networks of that architecture and cached (see :mod:`scalegmn.graph` for the features).
+networks of that architecture and cached (see :mod:`scalegmn.core.graph` for the features).
 
 Nodes are numbered layer by layer, input layer first; the edges of weight layer ``l`` run ``j -> i``
 row-major over ``(i, j)``. Edge features of layer ``l`` are ``kh*kw`` wide (conv), ``flatten_size`` wide
@@ -14,7 +14,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from scalegmn.weights import Architecture
+from scalegmn.core.weights import Architecture
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
 """The Hugging Face ``datasets`` view of a graph dataset: its published features and split names, and
-opening a published folder (or a Hub dataset id) as a :class:`~scalegmn.store.reader.GraphDataset`.
+opening a published folder (or a Hub dataset id) as a :class:`~scalegmn.data.reader.GraphDataset`.
 
-Published features: the columns of :func:`scalegmn.store.rows.arrow_schema`, with the label a ``ClassLabel``
+Published features: the columns of :func:`scalegmn.data.rows.arrow_schema`, with the label a ``ClassLabel``
 when the dataset has labels, the split column holding the published split name (``val`` is published as
 ``validation``), a ``settings`` JSON column (``w0``, ``output_offset``, ``leaky_slope``, exact under every
 format), and, when all networks share one architecture, per-layer ``weight_<l>`` (``Array2D``/``Array4D``
 of the layer's shape) and ``bias_<l>`` (fixed-length lists) columns instead of the flat ``weights`` and
 ``biases``, so ``with_format("torch")`` gives tensors of each layer's shape.
 
-A published folder converts back through :func:`~scalegmn.store.rows.network_from_row` and the shard writer
+A published folder converts back through :func:`~scalegmn.data.rows.network_from_row` and the shard writer
 into a graph dataset cached under the ``datasets`` cache, keyed by the loaded data's fingerprints.
 """
 
@@ -25,9 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scalegmn.store.metadata import METADATA_FILE, params_hash
-from scalegmn.store.rows import BIAS_COLUMN, SETTINGS, SETTINGS_COLUMN, WEIGHT_COLUMN, arrow_schema, network_from_row
-from scalegmn.weights import NetworkWeights
+from scalegmn.data.metadata import METADATA_FILE, params_hash
+from scalegmn.data.rows import BIAS_COLUMN, SETTINGS, SETTINGS_COLUMN, WEIGHT_COLUMN, arrow_schema, network_from_row
+from scalegmn.core.weights import NetworkWeights
 
 #: Our split name -> the published one (the Hub's conventional names).
 HUB_SPLITS: dict[str, str] = {"train": "train", "val": "validation", "test": "test"}
@@ -143,7 +143,7 @@ def dataset_info_yaml(features: Any, sizes: dict[str, tuple[int, int]]) -> dict[
 
 
 def is_hub_source(path: str | Path) -> bool:
-    """Whether :func:`~scalegmn.store.reader.open_dataset` should open ``path`` through ``datasets``: a
+    """Whether :func:`~scalegmn.data.reader.open_dataset` should open ``path`` through ``datasets``: a
     published folder (a ``metadata.json`` with a ``hub`` entry, or no ``metadata.json`` but Parquet files or
     a dataset card), or a string ``ORG/NAME`` naming no local path (a Hub dataset id)."""
     folder = Path(path)
@@ -203,12 +203,12 @@ def published_networks(loaded: Any) -> Iterator[tuple[NetworkWeights, str]]:
 
 
 def open_hub_dataset(source: str | Path, verify: bool | None = None) -> Any:
-    """A published folder or Hub dataset id as a :class:`~scalegmn.store.reader.GraphDataset`: loaded with
+    """A published folder or Hub dataset id as a :class:`~scalegmn.data.reader.GraphDataset`: loaded with
     ``datasets``, converted once (rows in split order) into a graph dataset cached beside the ``datasets``
     cache and reused while the loaded data's fingerprints stay the same. The shipped ``metadata.json``
     gives the provenance (source, params); its split sizes must match the loaded rows."""
-    from scalegmn.store.reader import GraphDataset
-    from scalegmn.store.shards import write_dataset
+    from scalegmn.data.reader import GraphDataset
+    from scalegmn.data.shards import write_dataset
 
     cache = _datasets_cache()
     loaded = load_published(source, cache)

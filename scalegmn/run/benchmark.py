@@ -8,7 +8,7 @@ Run settings come from one mapping (the ``train:`` section of ``params.yaml`` is
     runs:     {genpred-relu/statnn: {lr: 3e-3}, ...}     # per (task, method), rarely needed
 
 merged in that order (``model`` dictionaries merge key by key). Results are the runs' ``result.json``
-records (``scalegmn.train``), collected into ``results.json`` and a tidy CSV.
+records (``scalegmn.run.trainer``), collected into ``results.json`` and a tidy CSV.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 from scalegmn.io import atomic_file, write_json
 from scalegmn.config import ConfigError, check_keys
 from scalegmn.tasks import TASKS, get_task
-from scalegmn.train import NonFiniteError, TrainConfig, fingerprint_diff, read_result, run_fingerprint, train
+from scalegmn.run.trainer import NonFiniteError, TrainConfig, fingerprint_diff, read_result, run_fingerprint, train
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
 BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets")  # read by the pipeline's train stage
@@ -75,7 +75,7 @@ class Benchmark:
     seeds: list[int]
     datasets: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
-    verify: bool | None = None  # shard checksums: see scalegmn.store.open_dataset
+    verify: bool | None = None  # shard checksums: see scalegmn.data.open_dataset
     where: str = "train settings"  # where the settings came from, for error messages
 
     def dataset_for(self, task: str) -> Any:

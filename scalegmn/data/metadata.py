@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scalegmn.graph import graph_structure
-from scalegmn.store.rows import SCHEMA_VERSION, SPLITS, dtype_name
-from scalegmn.weights import Architecture, NetworkWeights
+from scalegmn.core.graph import graph_structure
+from scalegmn.data.rows import SCHEMA_VERSION, SPLITS, dtype_name
+from scalegmn.core.weights import Architecture, NetworkWeights
 
 METADATA_FILE = "metadata.json"
 FORMAT = "scalegmn-graph-dataset"

@@ -1,6 +1,6 @@
 """Graph datasets as ``torch_geometric.data.Dataset`` s (shard-backed and in-memory share this base).
 
-``ds[i]`` is exactly ``scalegmn.graph.to_graph(net, edge_dim)`` of the ``i``-th network (``edge_dim``: the
+``ds[i]`` is exactly ``scalegmn.core.graph.to_graph(net, edge_dim)`` of the ``i``-th network (``edge_dim``: the
 dataset's widest edge feature, so all graphs of a dataset have the same ``edge_attr`` width) plus the
 graph-level tensors ``score`` float32 ``(1,)`` (NaN if absent), ``label`` int64 ``(1,)`` (-1 if absent),
 ``dataset_row`` int64 ``(1,)`` (the network's row in the whole dataset, kept by views and transforms; not named
@@ -8,7 +8,7 @@ graph-level tensors ``score`` float32 ``(1,)`` (NaN if absent), ``label`` int64 
 (the dataset's target: ``label`` when any network has one, else ``score``), then passed through
 ``transform``. As in PyG, an int gives a graph and a slice, list, tensor or array gives a view (a
 dataset of those networks); every other method (``network``, ``frame``, ``batch``, ``get_idx_split``)
-takes positions in this view. Batches are ``scalegmn.graph.collate`` batches carrying ``score``,
+takes positions in this view. Batches are ``scalegmn.core.graph.collate`` batches carrying ``score``,
 ``label``, ``dataset_row`` and ``y`` of shape ``(num_graphs,)``.
 """
 
@@ -27,10 +27,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data, Dataset
 
-from scalegmn.graph import collate, to_graph
-from scalegmn.store.metadata import DatasetStats
-from scalegmn.store.rows import SPLITS, summary_fields
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.graph import collate, to_graph
+from scalegmn.data.metadata import DatasetStats
+from scalegmn.data.rows import SPLITS, summary_fields
+from scalegmn.core.weights import NetworkWeights
 
 TARGETS: tuple[str, ...] = ("score", "label", "dataset_row", "y")
 FRAME_COLUMNS: tuple[str, ...] = (
@@ -39,7 +39,7 @@ FRAME_COLUMNS: tuple[str, ...] = (
 
 
 def collate_graphs(graphs: Sequence[Data]) -> Batch:
-    """``scalegmn.graph.collate`` plus the concatenated graph-level targets (:data:`TARGETS`)."""
+    """``scalegmn.core.graph.collate`` plus the concatenated graph-level targets (:data:`TARGETS`)."""
     batch = collate(list(graphs))
     for key in TARGETS:
         batch[key] = torch.cat([g[key] for g in graphs])
@@ -145,8 +145,8 @@ class GraphDatasetBase(Dataset):
 
     def loader(self, positions: Sequence[int] | Tensor | None = None, batch_size: int = 32, shuffle: bool = False,
                seed: int = 0, drop_last: bool = False, **options: Any) -> "GraphLoader":
-        """Batches of ``positions`` (all if ``None``): a :class:`scalegmn.store.loader.GraphLoader`."""
-        from scalegmn.store.loader import GraphLoader
+        """Batches of ``positions`` (all if ``None``): a :class:`scalegmn.data.loader.GraphLoader`."""
+        from scalegmn.data.loader import GraphLoader
 
         rows = torch.arange(len(self)) if positions is None else torch.as_tensor(positions, dtype=torch.long)
         return GraphLoader(self, rows.reshape(-1), batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weights import NetworkWeights
 
 
 def _uniform(shape: tuple[int, ...], bound: float, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:

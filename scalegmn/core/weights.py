@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from scalegmn.activations import Sine, activation, activation_of_module
+from scalegmn.core.activations import Sine, activation, activation_of_module
 
 Pooling = Literal["avg", "flatten"]
 
@@ -79,7 +79,7 @@ class NetworkWeights:
     Attributes:
         weights: per layer, Linear ``(out, in)`` or Conv2d ``(out, in, kh, kw)``.
         biases: per layer, ``(out,)``.
-        activation: one of :data:`scalegmn.activations.ACTIVATIONS`, applied after every layer except the last.
+        activation: one of :data:`scalegmn.core.activations.ACTIVATIONS`, applied after every layer except the last.
         strides, paddings: per layer (used by conv layers only; linear layers hold 1 and 0).
         pooling: ``"avg"`` (global average pooling) or ``"flatten"`` between convs and linears.
         w0: frequency of sine activations, ``sin(w0 * z)`` (every hidden layer).

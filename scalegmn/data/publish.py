@@ -1,8 +1,8 @@
 """Publishing a graph dataset to the Hugging Face Hub: Parquet files under ``data/`` (one set per split,
-named ``train``, ``validation`` and ``test``) in the ``datasets`` features of :mod:`scalegmn.store.hub`,
+named ``train``, ``validation`` and ``test``) in the ``datasets`` features of :mod:`scalegmn.data.hub`,
 the dataset card (with ``dataset_info``) and the dataset's ``metadata.json`` (with a ``hub`` entry).
 :func:`export_hub_folder` writes exactly the folder that :func:`publish` pushes; ``datasets.load_dataset(folder)``
-loads it offline and :func:`scalegmn.store.reader.open_dataset` opens it as a graph dataset."""
+loads it offline and :func:`scalegmn.data.reader.open_dataset` opens it as a graph dataset."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from scalegmn.io import OUTPUT_MARKER, atomic_dir, check_output_dir, write_json
-from scalegmn.store.card import SOURCE_ZOOS, SourceZoo, guess_source_zoo, render_card
-from scalegmn.store.hub import HUB_ID as REPO_ID
-from scalegmn.store.hub import HUB_SPLITS, dataset_info_yaml, hub_batch, hub_features, layer_shapes
-from scalegmn.store.metadata import METADATA_FILE
-from scalegmn.store.reader import open_dataset
-from scalegmn.store.rows import SPLITS
+from scalegmn.data.card import SOURCE_ZOOS, SourceZoo, guess_source_zoo, render_card
+from scalegmn.data.hub import HUB_ID as REPO_ID
+from scalegmn.data.hub import HUB_SPLITS, dataset_info_yaml, hub_batch, hub_features, layer_shapes
+from scalegmn.data.metadata import METADATA_FILE
+from scalegmn.data.reader import open_dataset
+from scalegmn.data.rows import SPLITS
 
 DEFAULT_LICENSE = "cc-by-4.0"
 HUB_FOLDER_KIND = "hub-folder"  # the output kind of an exported Hub folder (scalegmn.io.atomic_dir)

@@ -19,8 +19,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from scalegmn.symmetry import canonicalize_phases, sample_group_element, transform_weights
-from scalegmn.weight_batch import WeightBatch, graph_architectures
+from scalegmn.core.symmetry import canonicalize_phases, sample_group_element, transform_weights
+from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
 
 def draw_seed(*parts: int) -> int:
@@ -61,7 +61,7 @@ def _with_weights(data: Data, groups: list[tuple[Tensor, WeightBatch]]) -> Data:
 
 
 def _edge_counts(data: Data) -> list[int]:
-    from scalegmn.graph_structure import graph_structure
+    from scalegmn.core.graph_structure import graph_structure
 
     return [graph_structure(a).edge_offsets[-1] for a in graph_architectures(data)]
 
@@ -131,7 +131,7 @@ def _canonical(weights: WeightBatch, indices: Tensor, activations: list[str], w0
 
 @dataclass
 class PhaseCanonicalize:
-    """Every sine network in its canonical phase (:func:`scalegmn.symmetry.phase_canonicalize`); other
+    """Every sine network in its canonical phase (:func:`scalegmn.core.symmetry.phase_canonicalize`); other
     activations are left as they are."""
 
     accepts_batch = True

@@ -2,7 +2,7 @@
 
 It streams: networks are read part by part and written in bounded batches. It returns a
 :class:`StageSummary` (counts, seconds, throughput) for the one-line report of the command. (Symmetry
-augmentation is no stage: it is drawn on the fly by the training loader, see :mod:`scalegmn.store.loader`.)
+augmentation is no stage: it is drawn on the fly by the training loader, see :mod:`scalegmn.data.loader`.)
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from tqdm import tqdm
 
 import scalegmn.zoo as zoo
 from scalegmn.io import check_output_dir
-from scalegmn.store.shards import DATASET_KIND, ShardConfig, write_dataset
-from scalegmn.store.splits import SplitConfig, network_key, plan_splits
-from scalegmn.weights import NetworkWeights
+from scalegmn.data.shards import DATASET_KIND, ShardConfig, write_dataset
+from scalegmn.data.splits import SplitConfig, network_key, plan_splits
+from scalegmn.core.weights import NetworkWeights
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def shard_zoo(
     overwrite: bool = False,
 ) -> StageSummary:
     """Write zoo ``source`` as a graph dataset at ``out``: a first pass plans the splits by source network
-    (see :mod:`scalegmn.store.splits`), a second writes the rows (copies of val/test networks dropped)."""
+    (see :mod:`scalegmn.data.splits`), a second writes the rows (copies of val/test networks dropped)."""
     start = time.perf_counter()
     check_output_dir(out, DATASET_KIND, overwrite=overwrite, inputs=[source])
     info, networks = open_zoo(source)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scalegmn.store.rows import SPLITS
-from scalegmn.weights import NetworkWeights
+from scalegmn.data.rows import SPLITS
+from scalegmn.core.weights import NetworkWeights
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ import pyarrow as pa
 import torch
 
 from scalegmn.io import atomic_dir, file_sha256, write_json
-from scalegmn.store.metadata import METADATA_FILE, DatasetStats, params_hash
-from scalegmn.store.rows import arrow_schema, network_to_row, rows_to_batch
-from scalegmn.weights import NetworkWeights
+from scalegmn.data.metadata import METADATA_FILE, DatasetStats, params_hash
+from scalegmn.data.rows import arrow_schema, network_to_row, rows_to_batch
+from scalegmn.core.weights import NetworkWeights
 
 SHARD_PATTERN = "shard-{:05d}.arrow"
 DATASET_KIND = "graph-dataset"  # the output kind of a dataset directory (scalegmn.io.atomic_dir)

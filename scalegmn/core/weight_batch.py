@@ -2,8 +2,8 @@
 
 A :class:`WeightBatch` holds ``weights[l]`` ``(B, out, in[, kh, kw])`` and ``biases[l]`` ``(B, out)`` in
 PyTorch layout (a linear layer after a flatten: ``(B, out, in * flatten_size)``) for ``B`` networks of one
-:class:`~scalegmn.weights.Architecture`. It is the only place that knows how weights sit in a graph's
-features (``x`` biases, ``edge_attr`` weights; see :mod:`scalegmn.graph`): :meth:`WeightBatch.features`
+:class:`~scalegmn.core.weights.Architecture`. It is the only place that knows how weights sit in a graph's
+features (``x`` biases, ``edge_attr`` weights; see :mod:`scalegmn.core.graph`): :meth:`WeightBatch.features`
 lays them out, :meth:`WeightBatch.from_features` and :meth:`WeightBatch.from_graphs` read them back, from one
 graph, a PyG batch of mixed architectures, or model outputs aligned with a batch.
 """
@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from scalegmn.graph_structure import graph_structure
-from scalegmn.weights import Architecture, NetworkWeights, forward
+from scalegmn.core.graph_structure import graph_structure
+from scalegmn.core.weights import Architecture, NetworkWeights, forward
 
 
 def graph_architectures(data: Any) -> list[Architecture]:
@@ -113,7 +113,7 @@ class WeightBatch:
         """Every network run on the same input ``x`` (``(P, n_in)`` or ``(P, C, H, W)``): ``(B, P, n_out)``.
 
         The activation, ``w0``, pooling and offset are ``template``'s; the pass is
-        :func:`scalegmn.weights.forward` vectorised with ``torch.vmap`` (differentiable in the weights).
+        :func:`scalegmn.core.weights.forward` vectorised with ``torch.vmap`` (differentiable in the weights).
         """
         def one(weights: list[Tensor], biases: list[Tensor]) -> Tensor:
             net = copy.copy(template)  # no validation: the tensors are vmap-batched

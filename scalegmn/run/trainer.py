@@ -37,9 +37,9 @@ from tqdm.auto import tqdm
 from scalegmn.config import ConfigError, check_keys, from_mapping
 from scalegmn.io import atomic_file, exclusive_lock, write_json, write_text
 from scalegmn.runtime import retain_freed_memory
-from scalegmn.store import GraphDatasetBase, open_dataset
-from scalegmn.store.loader import GraphLoader
-from scalegmn.store.transforms import AugmentConfig, Compose, PhaseCanonicalize
+from scalegmn.data import GraphDatasetBase, open_dataset
+from scalegmn.data.loader import GraphLoader
+from scalegmn.data.transforms import AugmentConfig, Compose, PhaseCanonicalize
 from scalegmn.tasks import TASK_OPTION_KEYS, TASKS, NotApplicableError, Objective, Task, get_task
 from scalegmn.tasks.metrics import is_better
 
@@ -65,7 +65,7 @@ class TrainConfig:
     ``num_threads`` > 0 sets ``torch.set_num_threads`` for the run (on a busy CPU one thread can be many times faster
     than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up. ``augment``:
     random symmetry copies of the training networks drawn on the fly from the run's seed
-    (:class:`scalegmn.store.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
+    (:class:`scalegmn.data.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
     (and every copy) in its canonical phase.
 
     ``task_options`` holds the task's own options (its :attr:`~scalegmn.tasks.Task.options_type`, e.g.
@@ -628,7 +628,7 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
     Args:
         task: a task name (:data:`scalegmn.tasks.TASKS`).
         model: a registered metanetwork name, an import path ``pkg.module:Class``, or a factory.
-        dataset: a graph dataset directory (``scalegmn.store.open_dataset``) or a dataset object.
+        dataset: a graph dataset directory (``scalegmn.data.open_dataset``) or a dataset object.
         resume: continue from ``out_dir/checkpoint.pt`` when it exists (same task/method/seed/config).
         stop_after_epoch: end this call after that many epochs, as if interrupted (returns ``None``).
         verify: check the dataset's shard checksums (``None``: once per file version; see ``open_dataset``).

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from scalegmn.store.hub import HUB_SPLITS
-from scalegmn.store.rows import BIAS_COLUMN, COLUMNS, SETTINGS_COLUMN, SPLITS, WEIGHT_COLUMN
+from scalegmn.data.hub import HUB_SPLITS
+from scalegmn.data.rows import BIAS_COLUMN, COLUMNS, SETTINGS_COLUMN, SPLITS, WEIGHT_COLUMN
 
 
 @dataclass(frozen=True)
@@ -182,11 +182,11 @@ def column_descriptions(per_layer: bool) -> dict[str, str]:
 def usage_snippet(repo_id: str) -> str:
     """The card's Python example: load the dataset, rebuild one network exactly and make its PyG graph."""
     return f"""from datasets import load_dataset
-from scalegmn.store.rows import network_from_row
-from scalegmn.graph import to_graph
+from scalegmn.data.rows import network_from_row
+from scalegmn.core.graph import to_graph
 
 ds = load_dataset("{repo_id}")
-net = network_from_row(ds["train"][0])  # the exact network (scalegmn.weights.NetworkWeights)
+net = network_from_row(ds["train"][0])  # the exact network (scalegmn.core.weights.NetworkWeights)
 graph = to_graph(net)  # torch_geometric Data: one node per neuron, one edge per weight
 """
 
@@ -284,7 +284,7 @@ is the dataset's full metadata (architectures, provenance, parameters).
 {usage_snippet(repo_id)}```
 
 `network_from_row` takes rows in the python, numpy or torch format. With the scalegmn package,
-`scalegmn.store.open_dataset("{repo_id}")` gives the whole dataset as batched graphs.
+`scalegmn.data.open_dataset("{repo_id}")` gives the whole dataset as batched graphs.
 
 ## Citation
 

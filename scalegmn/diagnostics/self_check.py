@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
-from scalegmn.examples import random_cnn, random_mlp, random_siren
-from scalegmn.graph import from_graph, to_graph
-from scalegmn.symmetry import phase_canonicalize, random_symmetry
-from scalegmn.weights import NetworkWeights, forward
+from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
+from scalegmn.core.graph import from_graph, to_graph
+from scalegmn.core.symmetry import phase_canonicalize, random_symmetry
+from scalegmn.core.weights import NetworkWeights, forward
 
 
 @dataclass

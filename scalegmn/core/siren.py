@@ -1,7 +1,7 @@
 """SIRENs (INRs) as images: the pixel grid they are evaluated on and batched, differentiable rendering.
 
 An INR maps a pixel coordinate ``(row, col) ∈ [-1, 1]²`` to the pixel's values. Rendering is
-:meth:`scalegmn.weight_batch.WeightBatch.forward` (the functional forward pass vectorised over networks),
+:meth:`scalegmn.core.weight_batch.WeightBatch.forward` (the functional forward pass vectorised over networks),
 so gradients flow back to the weights.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import NetworkWeights
 
 
 def coordinate_grid(height: int, width: int | None = None, *, dtype: torch.dtype = torch.float32,

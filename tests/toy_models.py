@@ -1,4 +1,4 @@
-"""A tiny metanetwork for tests and smoke runs (importable as ``scalegmn.toy_models:ToyMetanet``).
+"""A tiny metanetwork for tests (importable as ``toy_models:ToyMetanet`` with ``tests/`` on the path).
 
 It is permutation invariant (mean pooling) or, with ``equivariant=True``, permutation equivariant
 (per-node / per-edge MLPs); it has no scaling symmetry. It exists to exercise the training machinery

@@ -1,9 +1,9 @@
 """Symmetry checker: how much a metanetwork's outputs change under its inputs' symmetries.
 
 For each graph, random hidden-neuron permutations and/or scalings from the network's activation group
-(:func:`scalegmn.symmetry.sample_symmetry`) are applied to the weights (``from_graph`` -> ``apply_symmetry``
+(:func:`scalegmn.core.symmetry.sample_symmetry`) are applied to the weights (``from_graph`` -> ``apply_symmetry``
 -> ``to_graph``). Invariant models should give the same ``(B, out_dim)``; equivariant models (tuple
-outputs) should give outputs that, read as parameters (:meth:`scalegmn.weight_batch.WeightBatch.from_graphs`), are
+outputs) should give outputs that, read as parameters (:meth:`scalegmn.core.weight_batch.WeightBatch.from_graphs`), are
 the original outputs transformed the same way. Runs in float64 on a copy of the model.
 """
 
@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor, nn
 
-from scalegmn.graph import collate, from_graph, to_graph
-from scalegmn.symmetry import SymmetryTransform, apply_symmetry, sample_symmetry
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.graph import collate, from_graph, to_graph
+from scalegmn.core.symmetry import SymmetryTransform, apply_symmetry, sample_symmetry
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import NetworkWeights
 
 TRANSFORMS: dict[str, tuple[bool, bool]] = {
     "permutation": (True, False),
@@ -111,7 +111,7 @@ def check_symmetry(
 def example_graphs(kind: str, activations: list[str], count: int, generator: torch.Generator) -> list:
     """``count`` float64 example graphs of one architecture (``cnn``: 1-8-8-8 convs -> 10; ``mlp``:
     2-16-16-3; ``siren``: 2-32-32-1), activations cycled from ``activations`` (SIRENs are always sine)."""
-    from scalegmn.examples import random_cnn, random_mlp, random_siren
+    from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
 
     makers = {
         "cnn": lambda act: random_cnn((1, 8, 8, 8), 10, act, generator=generator),

@@ -2,11 +2,11 @@
 
 Opening checks the metadata (schema version), that every listed shard exists with its recorded size
 and row count and opens as an Arrow file, and its SHA-256: by default once per file version (see
-:mod:`scalegmn.store.verified`), always with ``verify=True``, never with ``verify=False``; any failure is
+:mod:`scalegmn.data.verified`), always with ``verify=True``, never with ``verify=False``; any failure is
 a ``ValueError`` naming the shard. Batches of rows that share one architecture are decoded at once: the
 flat weights of all rows become one ``(B, P)`` array read as a
-:class:`~scalegmn.weight_batch.WeightBatch`, whose graph features go through
-:func:`scalegmn.graph.batch_of_architecture` (the shared ``edge_index`` path of ``collate``).
+:class:`~scalegmn.core.weight_batch.WeightBatch`, whose graph features go through
+:func:`scalegmn.core.graph.batch_of_architecture` (the shared ``edge_index`` path of ``collate``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ import pyarrow as pa
 import torch
 from torch_geometric.data import Batch
 
-from scalegmn.graph import batch_of_architecture
+from scalegmn.core.graph import batch_of_architecture
 from scalegmn.io import file_sha256
-from scalegmn.store.dataset import FRAME_COLUMNS, GraphDatasetBase
-from scalegmn.store.metadata import architecture_from_dict, params_hash, read_metadata
-from scalegmn.store.rows import arrow_schema, network_from_row
-from scalegmn.store.verified import mark_verified, unverified
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import Architecture, NetworkWeights
+from scalegmn.data.dataset import FRAME_COLUMNS, GraphDatasetBase
+from scalegmn.data.metadata import architecture_from_dict, params_hash, read_metadata
+from scalegmn.data.rows import arrow_schema, network_from_row
+from scalegmn.data.verified import mark_verified, unverified
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import Architecture, NetworkWeights
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ BATCH_COLUMNS: tuple[str, ...] = ("arch_key", "activation", "w0", "output_offset
 
 
 class GraphDataset(GraphDatasetBase):
-    """A graph dataset directory written by :func:`scalegmn.store.shards.write_dataset`, memory-mapped."""
+    """A graph dataset directory written by :func:`scalegmn.data.shards.write_dataset`, memory-mapped."""
 
     def __init__(self, path: str | Path, verify: bool | None = None, transform: Any = None) -> None:
         self.path = Path(path)
@@ -167,8 +167,8 @@ class GraphDataset(GraphDatasetBase):
 
     def _decode(self, rows: np.ndarray) -> Batch:
         """Whole-dataset ``rows`` decoded at once when they share one architecture: their flat weights
-        become one :class:`~scalegmn.weight_batch.WeightBatch` whose graph features feed
-        :func:`scalegmn.graph.batch_of_architecture` (exactly the collated ``get`` graphs; tested)."""
+        become one :class:`~scalegmn.core.weight_batch.WeightBatch` whose graph features feed
+        :func:`scalegmn.core.graph.batch_of_architecture` (exactly the collated ``get`` graphs; tested)."""
         index = np.asarray(rows, dtype=np.int64)
         sub = self._take(index)
         keys = sub.column("arch_key").unique()
@@ -194,8 +194,8 @@ def open_dataset(path: str | Path, verify: bool | None = None, transform: Any = 
     """Open a graph dataset as a PyG ``Dataset`` (``transform`` applied to every item): a dataset directory,
     whose shards' SHA-256 are checked once per file version (``verify=None``), always (``True``) or never
     (``False``); or a published folder (``scalegmn publish``) or Hub dataset id ``ORG/NAME``, loaded with
-    ``datasets`` and converted once (see :mod:`scalegmn.store.hub`)."""
-    from scalegmn.store import hub  # imported here: hub converts through the shard writer and this module
+    ``datasets`` and converted once (see :mod:`scalegmn.data.hub`)."""
+    from scalegmn.data import hub  # imported here: hub converts through the shard writer and this module
 
     if hub.is_hub_source(path):
         dataset = hub.open_hub_dataset(path, verify=verify)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from scalegmn.activations import scaling_group
-from scalegmn.weight_batch import WeightBatch
-from scalegmn.weights import NetworkWeights
+from scalegmn.core.activations import scaling_group
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.core.weights import NetworkWeights
 
 
 @dataclass

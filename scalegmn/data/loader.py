@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from scalegmn.store.dataset import GraphDatasetBase, collate_graphs
+from scalegmn.data.dataset import GraphDatasetBase, collate_graphs
 
 
 def epoch_order(count: int, seed: int, epoch: int) -> Tensor:

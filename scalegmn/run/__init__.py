@@ -1,0 +1,1 @@
+"""Running experiments: the trainer (its settings, processes and checkpoints) and the benchmark runner."""
