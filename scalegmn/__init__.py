@@ -41,7 +41,7 @@ _EXPORTS: dict[str, str] = {
     "read_dws_inrs": "scalegmn.zoo.inr_readers",
     "build_model": "scalegmn.registry",
     "train": "scalegmn.run.trainer",
-    "TrainConfig": "scalegmn.run.trainer",
+    "TrainConfig": "scalegmn.run.config",
     "check_symmetry": "scalegmn.diagnostics.symmetry_checker",
 }
 __all__ = sorted(_EXPORTS)

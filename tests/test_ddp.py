@@ -13,7 +13,9 @@ import torch
 
 from scalegmn.data import ShardConfig, write_dataset
 from scalegmn.data.synthetic import synthetic_cnn_zoo
-from scalegmn.run.trainer import CHECKPOINT, TrainConfig, train
+from scalegmn.run.checkpoint import CHECKPOINT
+from scalegmn.run.config import TrainConfig
+from scalegmn.run.trainer import train
 
 MODEL = "toy_models:ToyMetanet"
 OPTIONS = {"epochs": 2, "batch_size": 8, "lr": 3e-3, "model": {"hidden": 8}}

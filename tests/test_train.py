@@ -11,7 +11,9 @@ from scalegmn.data import InMemoryGraphDataset
 from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 from toy_models import ToyMetanet
 from scalegmn.tasks import TASKS, get_task
-from scalegmn.run.trainer import CHECKPOINT, TrainConfig, train, warmup_schedule
+from scalegmn.run.checkpoint import CHECKPOINT
+from scalegmn.run.config import TrainConfig
+from scalegmn.run.trainer import train, warmup_schedule
 
 RESULT_KEYS = {"task", "method", "seed", "test", "val", "best_epoch", "epochs", "wall_seconds", "num_params",
                "train_graphs_per_s", "device"}

@@ -6,7 +6,7 @@ from torch import nn
 
 from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
 from scalegmn.core.activations import Sine
-from scalegmn.core.weights import NetworkWeights, OutputOffset, forward
+from scalegmn.core.weights import NetworkWeights, forward
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -24,7 +24,9 @@ import pandas as pd
 from scalegmn.io import atomic_file, write_json
 from scalegmn.config import ConfigError, check_keys
 from scalegmn.tasks import TASKS, get_task
-from scalegmn.run.trainer import NonFiniteError, TrainConfig, fingerprint_diff, read_result, run_fingerprint, train
+from scalegmn.run.checkpoint import fingerprint_diff
+from scalegmn.run.config import TrainConfig
+from scalegmn.run.trainer import NonFiniteError, read_result, run_fingerprint, train
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
 BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets")  # read by the pipeline's train stage

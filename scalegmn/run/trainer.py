@@ -18,34 +18,32 @@ import io
 import json
 import math
 import os
-import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as dist
-import yaml
 from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from scalegmn.config import ConfigError, check_keys, from_mapping
 from scalegmn.io import atomic_file, exclusive_lock, write_json, write_text
 from scalegmn.runtime import retain_freed_memory
 from scalegmn.data import GraphDatasetBase, open_dataset
 from scalegmn.data.loader import GraphLoader
-from scalegmn.data.transforms import AugmentConfig, Compose, PhaseCanonicalize
-from scalegmn.tasks import TASK_OPTION_KEYS, TASKS, NotApplicableError, Objective, Task, get_task
+from scalegmn.data.transforms import Compose, PhaseCanonicalize
+from scalegmn.run.checkpoint import CHECKPOINT, load_checkpoint, rng_state, seed_everything, set_rng_state
+from scalegmn.run.config import TrainConfig
+from scalegmn.run.distributed import (Distributed, choose_device, describe_device, distributed_from_env, gather,
+                                      init_process_group)
+from scalegmn.tasks import TASKS, NotApplicableError, Objective, Task, get_task
 from scalegmn.tasks.metrics import is_better
 
 ModelFactory = Callable[..., nn.Module]
-AMP_DTYPES: tuple[str, ...] = ("bfloat16", "float16")
-CHECKPOINT = "checkpoint.pt"
 LOCK_FILE = ".scalegmn-run.lock"  # held by the process training into a run directory (removed when it ends)
 
 
@@ -58,181 +56,6 @@ class NonFiniteError(ValueError):
         self.result = result
 
 
-@dataclass
-class TrainConfig:
-    """Every knob of one training run (``model`` is passed to ``build_model`` as keyword arguments).
-
-    ``num_threads`` > 0 sets ``torch.set_num_threads`` for the run (on a busy CPU one thread can be many times faster
-    than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up. ``augment``:
-    random symmetry copies of the training networks drawn on the fly from the run's seed
-    (:class:`scalegmn.data.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
-    (and every copy) in its canonical phase.
-
-    ``task_options`` holds the task's own options (its :attr:`~scalegmn.tasks.Task.options_type`, e.g.
-    ``image_size`` of ``inr-editing``, ``normalize_target`` of generalization prediction); they may be given
-    as flat keys in :meth:`from_dict` / :meth:`with_overrides` (``image_size: 8``, ``--config image_size=8``)
-    and may include options of other tasks (the run's task reads its own).
-    """
-
-    epochs: int = 20
-    batch_size: int = 32
-    eval_batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    grad_clip: float = 10.0
-    warmup_epochs: float = 1.0
-    amp: bool = False
-    amp_dtype: str = "bfloat16"
-    compile: bool = False
-    device: str = "auto"
-    num_threads: int = 0
-    cache_graphs: bool = True
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    canonicalize: bool = False
-    find_unused_parameters: bool = True
-    progress: bool = True
-    model: dict[str, Any] = field(default_factory=dict)
-    task_options: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.epochs >= 1, "epochs", ">= 1"), (self.batch_size >= 1, "batch_size", ">= 1"),
-            (self.eval_batch_size >= 1, "eval_batch_size", ">= 1"), (self.lr > 0, "lr", "> 0"),
-            (self.weight_decay >= 0, "weight_decay", ">= 0"), (self.grad_clip > 0, "grad_clip", "> 0"),
-            (self.warmup_epochs >= 0, "warmup_epochs", ">= 0"), (self.num_threads >= 0, "num_threads", ">= 0"),
-            (self.amp_dtype in AMP_DTYPES, "amp_dtype", f"one of {', '.join(AMP_DTYPES)}"),
-        ]
-        for ok, key, rule in checks:
-            if not ok:
-                raise ConfigError(f"{key} must be {rule}, got {getattr(self, key)!r}")
-        self.task_options = check_task_options(self.task_options)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], where: str = "config") -> "TrainConfig":
-        """A config from a mapping, type- and range-checked; :class:`ConfigError` naming ``where``. Task
-        options may be flat keys (``image_size: 8``) or under ``task_options``."""
-        values = copy.deepcopy(dict(values))
-        check_keys(values, [f.name for f in fields(cls) if f.init] + list(TASK_OPTION_KEYS), where)
-        flat = {k: values.pop(k) for k in TASK_OPTION_KEYS if k in values}
-        if flat:
-            nested = values.get("task_options") or {}
-            if not isinstance(nested, dict):
-                raise ConfigError(f"{where}: task_options: expected a mapping, got {nested!r}")
-            values["task_options"] = {**nested, **flat}
-        return from_mapping(cls, values, where)
-
-    def with_overrides(self, overrides: Sequence[str], where: str = "--config") -> "TrainConfig":
-        """Apply ``key=value`` strings (values parsed as YAML; ``model.hidden=64`` sets a model option,
-        ``augment.copies=2`` an augmentation option; a task option such as ``image_size=8`` goes to
-        :attr:`task_options`)."""
-        values = asdict(self)
-        for item in overrides:
-            key, sep, raw = item.partition("=")
-            if not sep or not key:
-                raise ConfigError(f"{where} {item!r}: not of the form key=value")
-            value = yaml.safe_load(raw)
-            head, dot, rest = key.partition(".")
-            if dot and isinstance(values.get(head), dict):  # model.hidden=64, augment.copies=2
-                values[head][rest] = value
-            elif key in TASK_OPTION_KEYS:
-                values["task_options"][key] = value
-            else:
-                values[key] = value
-        return TrainConfig.from_dict(values, where)
-
-    def fingerprint(self) -> dict[str, Any]:
-        """The options that change the result (checked when resuming); the task options are not among them
-        (they depend on the task: :func:`run_fingerprint` adds the task's)."""
-        values = asdict(self)
-        for key in ("progress", "device", "num_threads", "compile", "cache_graphs", "eval_batch_size", "task_options"):
-            values.pop(key)
-        return values
-
-    def for_task(self, task: Task, where: str = "config") -> "TrainConfig":
-        """This config with only ``task``'s options, every one of them set (defaults filled in): what a run
-        of ``task`` records."""
-        return replace(self, task_options=asdict(task.options(self.task_options, where)))
-
-
-def check_task_options(values: dict[str, Any], where: str = "task_options") -> dict[str, Any]:
-    """``values`` (options of any task) checked by the tasks' options dataclasses: keys no task knows are
-    refused (did-you-mean), values type- and range-checked; returns the coerced values."""
-    if not isinstance(values, dict):
-        raise ConfigError(f"{where}: expected a mapping of task options, got {values!r}")
-    check_keys(values, list(TASK_OPTION_KEYS), where, "task option")
-    out = dict(values)
-    for options_type in dict.fromkeys(t.options_type for t in TASKS.values()):
-        names = [f.name for f in fields(options_type) if f.init]
-        typed = from_mapping(options_type, {k: v for k, v in values.items() if k in names}, where)
-        out |= {k: getattr(typed, k) for k in values if k in names}
-    return out
-
-
-# ----------------------------------------------------------------------------- devices and processes
-@dataclass(frozen=True)
-class Distributed:
-    """This process's place in a ``torchrun`` job (``world_size == 1`` without one)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
-
-
-def distributed_from_env() -> Distributed:
-    """Read ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` (set by ``torchrun``)."""
-    return Distributed(
-        rank=int(os.environ.get("RANK", 0)),
-        world_size=int(os.environ.get("WORLD_SIZE", 1)),
-        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
-    )
-
-
-def choose_device(preference: str, ctx: Distributed) -> torch.device:
-    """``auto``: CUDA when present (one GPU per local rank), else CPU; or an explicit device string."""
-    if preference == "auto":
-        preference = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(preference)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {preference!r} requested but CUDA is not available")
-        if device.index is None:
-            device = torch.device("cuda", ctx.local_rank)
-        torch.cuda.set_device(device)
-    return device
-
-
-def describe_device(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({torch.get_num_threads()} threads)"
-
-
-def init_process_group(ctx: Distributed, device: torch.device) -> bool:
-    """Join the ``torchrun`` job (nccl on GPU, gloo on CPU); ``True`` if this call created the group."""
-    if not ctx.enabled or dist.is_initialized():
-        return False
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return True
-
-
-def gather(obj: Any, ctx: Distributed) -> list[Any]:
-    """Every rank's ``obj``, in rank order (``[obj]`` without DDP)."""
-    if not ctx.enabled:
-        return [obj]
-    out: list[Any] = [None] * ctx.world_size
-    dist.all_gather_object(out, obj)
-    return out
-
-
-# ----------------------------------------------------------------------------- data
 # ----------------------------------------------------------------------------- models
 def build_metanetwork(model: str | ModelFactory, example: Data, out_dim: int, equivariant: bool,
                       options: dict[str, Any]) -> nn.Module:
@@ -272,52 +95,6 @@ def warmup_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int) -> torc
     """Linear warm-up from ``lr / warmup_steps`` to ``lr`` over ``warmup_steps`` steps, then constant."""
     steps = max(1, warmup_steps)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / steps))
-
-
-# ----------------------------------------------------------------------------- RNG and checkpoints
-def rng_state() -> dict[str, Any]:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def load_checkpoint(path: Path, fingerprint: dict[str, Any]) -> dict[str, Any]:
-    """Our own checkpoint (trusted pickle); ``ValueError`` naming the file if unreadable or from another
-    run configuration."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # noqa: BLE001  (any unpickling failure means a corrupt file)
-        raise ValueError(f"{path}: cannot read the checkpoint ({err}); delete it or run with --no-resume") from None
-    if state.get("fingerprint") != fingerprint:
-        diff = fingerprint_diff(state.get("fingerprint"), fingerprint)
-        raise ValueError(f"{path}: checkpoint of a different run ({diff}); delete it or run with --no-resume")
-    return state
-
-
-def _shown(key: str, value: Any) -> str:
-    return str(value)[:12] if key == "dataset" and isinstance(value, str) else repr(value)
-
-
-def fingerprint_diff(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
-    """The differing entries of two run fingerprints, ``key old → new`` (dataset fingerprints shortened)."""
-    old = old or {}
-    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    return "differs in " + ", ".join(f"{k} {_shown(k, old.get(k))} → {_shown(k, new.get(k))}" for k in keys)
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:
