@@ -13,6 +13,21 @@ def private_cache_dir(tmp_path_factory):
 
 
 @pytest.fixture
+def offline_hub(monkeypatch, tmp_path):
+    """The Hugging Face libraries offline, with a private home and no token (nothing can reach the Hub)."""
+    import datasets
+    import huggingface_hub.constants
+
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.setenv(name, "1")
+        monkeypatch.setattr(datasets.config, name, True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.delenv("HF_DATASETS_CACHE", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+
+
+@pytest.fixture
 def seeded_single_thread():
     """Seeded, and single-threaded: these tensors are tiny, and idle OpenMP threads spin on shared cores."""
     torch.manual_seed(0)

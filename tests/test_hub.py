@@ -7,7 +7,6 @@ import json
 import re
 
 import datasets
-import huggingface_hub.constants
 import numpy as np
 import pytest
 import torch
@@ -26,15 +25,7 @@ from scalegmn.core.weights import forward
 SPLIT_CYCLE = ("train", "train", "val", "test", "train")
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
-        monkeypatch.setenv(name, "1")
-        monkeypatch.setattr(datasets.config, name, True)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.delenv("HF_DATASETS_CACHE", raising=False)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
 def write(path, nets, name="digits-inr", kind="inr", **info):

@@ -19,14 +19,7 @@ from scalegmn.data.rows import COLUMNS, network_from_row
 from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch, tmp_path):
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
-        monkeypatch.setenv(name, "1")
-        monkeypatch.setattr(datasets.config, name, True)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
 def make_dataset(path, nets):

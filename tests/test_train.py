@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from scalegmn.data import InMemoryGraphDataset
+from scalegmn.data import AugmentConfig, InMemoryGraphDataset
 from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
 from toy_models import ToyMetanet
 from scalegmn.tasks import TASKS, get_task
@@ -88,9 +88,10 @@ def test_same_seed_gives_the_same_result_and_another_seed_does_not(tmp_path):
     assert a["test"] == b["test"] and a["test"] != c["test"]
 
 
-def test_interrupted_run_resumes_to_exactly_the_uninterrupted_result(tmp_path):
+@pytest.mark.parametrize("augment", [{"copies": 0}, {"copies": 2}], ids=["plain", "two-copies-per-epoch"])
+def test_interrupted_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, augment):
     ds = cnn_dataset()
-    cfg = config(epochs=4)
+    cfg = config(epochs=4, augment=AugmentConfig(**augment))
     full = train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "full", config=cfg)
     assert train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "cut", config=cfg,
                  stop_after_epoch=2) is None
@@ -360,3 +361,15 @@ def test_params_yaml_train_settings_resolve_for_every_task_and_method():
                 assert (options.image_size, options.num_examples) == (8, 16)
             if task.startswith("genpred"):
                 assert options.normalize_target is True
+
+
+def test_symmetry_copies_change_the_training_data_but_not_the_evaluation_networks(tmp_path):
+    ds = cnn_dataset()
+    plain = train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path / "plain", config=config())
+    copies = train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path / "copies",
+                   config=config(augment=AugmentConfig(copies=1)))
+    assert plain["split_sizes"] == copies["split_sizes"]  # counted in networks, copies are per epoch
+    assert copies["fingerprint"]["augment"]["copies"] == 1 and plain["test"] != copies["test"]
+    again = train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path / "again", resume=False,
+                  config=config(augment=AugmentConfig(copies=1)))
+    assert again["test"] == copies["test"]  # the same seed draws the same copies
