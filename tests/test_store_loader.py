@@ -34,7 +34,8 @@ def test_ranks_split_every_global_batch_and_together_see_the_single_process_batc
     ds = dataset()
     rows = torch.arange(24)
     single = [b.dataset_row for b in GraphLoader(ds, rows, 8, shuffle=True, seed=3)]
-    ranks = [[b.dataset_row for b in GraphLoader(ds, rows, 8, shuffle=True, seed=3, world_size=2, rank=r)] for r in (0, 1)]
+    ranks = [[b.dataset_row for b in GraphLoader(ds, rows, 8, shuffle=True, seed=3, world_size=2, rank=r)]
+             for r in (0, 1)]
     for whole, a, b in zip(single, *ranks):
         assert torch.equal(whole[0::2], a) and torch.equal(whole[1::2], b)
 
@@ -76,4 +77,5 @@ def test_cached_loader_gives_the_batches_of_the_uncached_one():
     kwargs = dict(shuffle=True, seed=2, copies=1, augment=augment)
     for a, b in zip(GraphLoader(ds, torch.arange(12), 5, cache=True, **kwargs),
                     GraphLoader(ds, torch.arange(12), 5, cache=False, **kwargs)):
-        assert torch.equal(a.x, b.x) and torch.equal(a.edge_attr, b.edge_attr) and torch.equal(a.dataset_row, b.dataset_row)
+        assert torch.equal(a.x, b.x) and torch.equal(a.edge_attr, b.edge_attr)
+        assert torch.equal(a.dataset_row, b.dataset_row)

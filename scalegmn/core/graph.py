@@ -27,7 +27,8 @@ from scalegmn.core.graph_structure import GraphStructure, edge_widths, graph_str
 from scalegmn.core.weight_batch import WeightBatch
 from scalegmn.core.weights import Architecture, NetworkWeights
 
-__all__ = ["GraphStructure", "batch_of_architecture", "collate", "edge_widths", "from_graph", "graph_structure", "to_graph"]
+__all__ = ["GraphStructure", "batch_of_architecture", "collate", "edge_widths", "from_graph", "graph_structure",
+           "to_graph"]
 
 
 def to_graph(net: NetworkWeights, edge_dim: int | None = None) -> Data:

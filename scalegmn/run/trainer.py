@@ -175,9 +175,10 @@ class Trainer:
             data = copy.copy(data)
             data.transform = PhaseCanonicalize() if data.transform is None else Compose([data.transform,
                                                                                         PhaseCanonicalize()])
+        augment = cfg.augment.transform(seed, cfg.canonicalize)
         loaders = {"train": GraphLoader(data, self.splits["train"], cfg.batch_size, shuffle=True, seed=seed,
-                                        copies=cfg.augment.copies, augment=cfg.augment.transform(seed, cfg.canonicalize),
-                                        world_size=ctx.world_size, rank=ctx.rank, cache=cfg.cache_graphs)}
+                                        copies=cfg.augment.copies, augment=augment, world_size=ctx.world_size,
+                                        rank=ctx.rank, cache=cfg.cache_graphs)}
         for split in ("val", "test"):
             loaders[split] = GraphLoader(data, self.splits[split][ctx.rank :: ctx.world_size], cfg.eval_batch_size,
                                          cache=cfg.cache_graphs)

@@ -1,7 +1,8 @@
 """The digits-inr zoo: one SIREN per 8x8 digit, all fitted in one batched optimisation.
 
-Each SIREN maps a pixel coordinate ``(row, col)`` in ``[-1, 1]^2`` (see :func:`scalegmn.core.siren.coordinate_grid`) to the pixel
-intensity scaled to ``[0, 1]`` (raw digits pixel / 16), computing ``sin(w0 (W x + b))`` in every hidden
+Each SIREN maps a pixel coordinate ``(row, col)`` in ``[-1, 1]^2`` (see
+:func:`scalegmn.core.siren.coordinate_grid`) to the pixel intensity scaled to ``[0, 1]`` (raw digits pixel / 16),
+computing ``sin(w0 (W x + b))`` in every hidden
 layer (our :func:`scalegmn.core.weights.forward` convention) and a linear output without offset. Fitting is
 full-batch Adam on the mean squared error over the 64 pixels; the parameters of all INRs are stacked on a
 leading axis and every INR's loss only touches its own parameters, so the fit of one image does not
