@@ -1,4 +1,4 @@
-"""Graph datasets: augmentation, Arrow shards, the memory-mapped dataset and Hugging Face Hub publishing."""
+"""Graph datasets: PyG datasets over Arrow shards, the fast loader, symmetry transforms, splits, Hub publishing."""
 
 from scalegmn.data.dataset import GraphDatasetBase, InMemoryGraphDataset, collate_graphs
 from scalegmn.data.loader import GraphLoader

@@ -12,7 +12,6 @@
 - :mod:`~scalegmn.nn.factorized`: the factorized fast layer of the ``*-fast`` models.
 - :mod:`~scalegmn.nn.readout`: invariant readouts and the equivariant head.
 - :mod:`~scalegmn.nn.model`: :class:`ScaleGMN` (also GMN through ``symmetry="permutation"``).
-- :mod:`~scalegmn.diagnostics.throughput`: training throughput (graphs/s) of any registered metanetwork.
 """
 
 from scalegmn.nn.model import ScaleGMN, ScaleGMNConfig
