@@ -124,3 +124,11 @@ def test_pyg_dataloader_batches_the_dataset_like_our_loader():
     assert theirs.num_graphs == 6 and torch.equal(theirs.x, ours.x) and torch.equal(theirs.edge_attr, ours.edge_attr)
     assert torch.equal(theirs.edge_index, ours.edge_index) and torch.equal(theirs.y, ours.y)
     assert torch.equal(theirs.dataset_row, ours.dataset_row)
+
+
+def test_a_view_has_its_own_fingerprint_and_names_networks_by_dataset_row():
+    _, ds = mixed_dataset()
+    view = ds[[3, 1, 7]]
+    assert view.content_fingerprint() != ds.content_fingerprint() != ds[[1, 3, 7]].content_fingerprint()
+    assert ds[:].content_fingerprint() == ds.content_fingerprint()  # the whole dataset, as a view
+    assert view.network_ids(view.batch([0, 2]).dataset_row) == ["cnn-3", "inr-1"]

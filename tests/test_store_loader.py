@@ -79,3 +79,10 @@ def test_cached_loader_gives_the_batches_of_the_uncached_one():
                     GraphLoader(ds, torch.arange(12), 5, cache=False, **kwargs)):
         assert torch.equal(a.x, b.x) and torch.equal(a.edge_attr, b.edge_attr)
         assert torch.equal(a.dataset_row, b.dataset_row)
+
+
+def test_a_batch_smaller_than_the_number_of_processes_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="smaller than the 2 processes"):
+        GraphLoader(dataset(4), torch.arange(4), 1, world_size=2, rank=1)

@@ -108,3 +108,21 @@ def test_phase_canonicalize_transform_equals_phase_canonicalize_of_the_network()
     assert moved.equals(phase_canonicalize(from_graph(RandomSymmetry(seed=1)(graph))))
     batch = PhaseCanonicalize()(collate([to_graph(siren), to_graph(networks()[1])]))
     assert torch.equal(batch.x[: graph.num_nodes], to_graph(phase_canonicalize(siren)).x)
+
+
+def test_graphs_without_a_dataset_row_draw_by_their_position_in_the_batch():
+    net = networks()[1]
+    moved = RandomSymmetry(seed=0)(collate([to_graph(net), to_graph(net)]))
+    n = to_graph(net).num_nodes
+    assert not torch.equal(moved.x[:n], moved.x[n:])
+
+
+def test_mixed_architecture_batches_keep_float64_sine_frequencies():
+    g = torch.Generator().manual_seed(3)
+    siren = random_siren((2, 8, 8, 1), generator=g, dtype=torch.float64, w0=30.1)
+    other = networks()[1]
+    batch = collate([to_graph(siren), to_graph(other)])
+    assert batch.w0.dtype == torch.float64 and batch.w0[0].item() == 30.1
+    canonical = PhaseCanonicalize()(batch)
+    n = to_graph(siren).num_nodes
+    assert torch.equal(canonical.x[:n], to_graph(phase_canonicalize(siren)).x)

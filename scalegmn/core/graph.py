@@ -114,10 +114,13 @@ def batch_of_architecture(arch: Architecture, x: Tensor, edge_attr: Tensor, acti
 def collate(graphs: list[Data]) -> Batch:
     """A PyG ``Batch`` of graphs; graphs sharing one architecture reuse its cached ``edge_index``
     (:func:`batch_of_architecture`); mixed architectures fall back to ``Batch.from_data_list``. Both give
-    the same batch."""
+    the same attributes (only the second can be indexed back into graphs, ``batch[i]``)."""
     first = graphs[0]
     if any(g.arch != first.arch for g in graphs):
-        return Batch.from_data_list(graphs)
+        batch = Batch.from_data_list(graphs)
+        for key in ("w0", "output_offset", "leaky_slope"):  # float64 on both paths (exact sine frequencies)
+            batch[key] = torch.tensor([float(g[key]) for g in graphs], dtype=torch.float64)
+        return batch
     return batch_of_architecture(
         first.arch, torch.cat([g.x for g in graphs]), torch.cat([g.edge_attr for g in graphs]),
         [g.activation for g in graphs], [g.w0 for g in graphs], [g.output_offset for g in graphs],

@@ -135,6 +135,7 @@ def random_symmetry(
 def canonicalize_phases(weights: WeightBatch, w0: Tensor) -> WeightBatch:
     """:func:`phase_canonicalize` of every network of a batch of sine networks (``w0`` ``(B,)``)."""
     ws, bs = list(weights.weights), list(weights.biases)
+    w0 = w0.to(bs[0].device)
     w0_b = w0.to(bs[0].dtype).view(-1, 1)
     half_turn = (math.pi / w0.double()).to(bs[0].dtype).view(-1, 1)
     for l in range(weights.arch.num_layers - 1):
@@ -162,5 +163,5 @@ def phase_canonicalize(net: NetworkWeights) -> NetworkWeights:
     """
     if net.activation != "sine":
         raise ValueError(f"phase canonicalization needs a sine network, got activation {net.activation!r}")
-    w0 = torch.tensor([net.w0], dtype=torch.float64)
+    w0 = torch.tensor([net.w0], dtype=torch.float64, device=net.biases[0].device)
     return canonicalize_phases(WeightBatch.from_networks([net]), w0).networks([net])[0]

@@ -73,6 +73,12 @@ class WeightBatch:
     def __truediv__(self, other: "WeightBatch | float") -> "WeightBatch":
         return self._zip(other, torch.div)
 
+    def __rsub__(self, other: float) -> "WeightBatch":
+        return self.map(lambda t: other - t)
+
+    def __rtruediv__(self, other: float) -> "WeightBatch":
+        return self.map(lambda t: other / t)
+
     __radd__ = __add__
     __rmul__ = __mul__
 

@@ -70,8 +70,24 @@ class GraphDatasetBase(Dataset):
         """One row per network of the whole dataset, columns :data:`FRAME_COLUMNS`."""
 
     @abc.abstractmethod
+    def _whole_fingerprint(self) -> str:
+        """SHA-256 identifying the whole dataset's rows and splits."""
+
     def content_fingerprint(self) -> str:
-        """SHA-256 identifying the rows' content and splits (equal datasets, equal fingerprints)."""
+        """SHA-256 identifying this view's content and splits (equal datasets, equal fingerprints; a view
+        differs from the whole dataset and from other views)."""
+        whole = self._whole_fingerprint()
+        rows = self.rows()
+        if np.array_equal(rows, np.arange(self.len())):
+            return whole
+        digest = hashlib.sha256(whole.encode())
+        digest.update(rows.tobytes())
+        return digest.hexdigest()
+
+    def network_ids(self, dataset_rows: Sequence[int] | Tensor | np.ndarray) -> list[str]:
+        """The ids of whole-dataset rows (e.g. a batch's ``dataset_row``)."""
+        ids = self._all_rows()["id"].to_numpy()
+        return [str(ids[int(r)]) for r in np.asarray(torch.as_tensor(dataset_rows).reshape(-1))]
 
     def _decode(self, rows: np.ndarray) -> Batch:
         """The untransformed batch of whole-dataset ``rows`` (subclasses decode many rows at once)."""
@@ -191,7 +207,7 @@ class InMemoryGraphDataset(GraphDatasetBase):
     def len(self) -> int:
         return len(self.nets)
 
-    def content_fingerprint(self) -> str:
+    def _whole_fingerprint(self) -> str:
         digest = hashlib.sha256()
         for net, split in zip(self.nets, self.splits):
             fields = [split, net.activation, net.strides, net.paddings, net.pooling, net.w0, net.output_offset,

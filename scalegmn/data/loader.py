@@ -40,6 +40,8 @@ class GraphLoader:
             raise ValueError(f"copies must be >= 0 and need an augment transform, got {copies}")
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} outside a world of {world_size} processes")
+        if batch_size < world_size:
+            raise ValueError(f"batch_size {batch_size} is smaller than the {world_size} processes sharing each batch")
         self.dataset = dataset
         self.positions = torch.as_tensor(positions, dtype=torch.long).reshape(-1)
         self.batch_size = batch_size

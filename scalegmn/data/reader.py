@@ -115,7 +115,7 @@ class GraphDataset(GraphDatasetBase):
     def len(self) -> int:
         return self.table.num_rows
 
-    def content_fingerprint(self) -> str:
+    def _whole_fingerprint(self) -> str:
         """From the metadata's shard checksums (no file is read; the checksums are verified on open)."""
         shards = [[e["file"], e["rows"], e["sha256"]] for e in self.metadata["shards"]]
         return params_hash({"schema_version": self.metadata["schema_version"], "shards": shards})

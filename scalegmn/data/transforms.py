@@ -1,9 +1,11 @@
 """Graph transforms (PyG style: callables on a ``Data``, here also on a whole ``Batch`` at once).
 
 :class:`RandomSymmetry` replaces a network by a random function-preserving permutation/scaling of it,
-drawn from ``(seed, epoch, row, copy)`` (``row``: the graph's ``dataset_row``; ``copy``: the
+drawn from ``(seed, epoch, row, copy)`` (``row``: the graph's ``dataset_row``, or its position in the batch
+when it has none; ``copy``: the
 batch's ``copy_number`` attribute when present, else 1), so the same graph gets the same copy in a resumed run
-and on every DDP rank, and a new one each epoch (:meth:`RandomSymmetry.set_epoch`). In a batch, graphs
+and on every DDP rank; the same draw is repeated until :meth:`RandomSymmetry.set_epoch` moves to the next
+epoch (our loader calls it; with another loader call it once per epoch). In a batch, graphs
 with ``copy_number == 0`` are left as they are. :class:`PhaseCanonicalize` brings every sine network to its
 canonical phase. Both keep every other attribute (targets, ids) and never modify their input.
 """
@@ -30,11 +32,11 @@ def draw_seed(*parts: int) -> int:
 
 
 def _per_graph(data: Data, name: str, default: float, dtype: torch.dtype) -> Tensor:
-    """A graph-level attribute as a ``(B,)`` tensor of ``dtype`` (one graph: ``(1,)``)."""
+    """A graph-level attribute as a ``(B,)`` CPU tensor of ``dtype`` (one graph: ``(1,)``)."""
     value = getattr(data, name, None)
     if value is None:
         return torch.full((len(graph_architectures(data)),), default, dtype=dtype)
-    return torch.as_tensor(value, dtype=dtype).reshape(-1)
+    return torch.as_tensor(value, dtype=dtype).reshape(-1).cpu()
 
 
 def _activations(data: Data) -> list[str]:
@@ -85,7 +87,8 @@ class RandomSymmetry:
         self.epoch = int(epoch)
 
     def __call__(self, data: Data) -> Data:
-        index = _per_graph(data, "dataset_row", -1, torch.long)
+        count = len(graph_architectures(data))
+        index = _per_graph(data, "dataset_row", -1, torch.long) if "dataset_row" in data else torch.arange(count)
         copies = _per_graph(data, "copy_number", 1, torch.long)
         activations = _activations(data)
         groups = []
@@ -93,7 +96,7 @@ class RandomSymmetry:
             perms: list[list[Tensor]] = [[] for _ in range(weights.arch.num_layers - 1)]
             scales: list[list[Tensor]] = [[] for _ in perms]
             hidden = weights.arch.layer_sizes[1:-1]
-            for g in indices.tolist():
+            for g in indices.cpu().tolist():
                 if int(copies[g]) == 0:
                     element = sample_group_element(hidden, activations[g], torch.Generator(), permute=False,
                                                    scale=False)
@@ -117,11 +120,11 @@ class RandomSymmetry:
 def _canonical(weights: WeightBatch, indices: Tensor, activations: list[str], w0: Tensor,
                only: Tensor | None = None) -> WeightBatch:
     """The sine networks of a group (and, with ``only``, those with ``only > 0``) phase-canonicalized."""
-    rows = indices.tolist()
+    rows = indices.cpu().tolist()
     pick = torch.tensor([activations[g] == "sine" and (only is None or int(only[g]) > 0) for g in rows])
     if not bool(pick.any()):
         return weights
-    canonical = canonicalize_phases(weights, w0[indices])
+    canonical = canonicalize_phases(weights, w0[indices.cpu()])
     mask = pick.to(weights.weights[0].device)
     return WeightBatch(weights.arch,
                        [torch.where(mask.view(-1, *[1] * (a.dim() - 1)), a, b)

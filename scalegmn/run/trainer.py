@@ -135,7 +135,6 @@ class Trainer:
         self.device = device
         self.dataset = dataset
         frame = self.dataset.frame()
-        self.ids = frame.set_index("row")["id"]
         self.splits = task.rows(frame)
         for split, rows in self.splits.items():
             if len(rows) == 0:
@@ -221,8 +220,8 @@ class Trainer:
         loss_sum, count = sum(t[0] for t in totals), sum(t[1] for t in totals)
         return loss_sum / max(count, 1), count, max(t[2] for t in totals)
 
-    def _network_ids(self, rows: Tensor) -> list[str]:
-        return [str(self.ids[int(r)]) for r in rows]
+    def _network_ids(self, dataset_rows: Tensor) -> list[str]:
+        return self.dataset.network_ids(dataset_rows)
 
     def _check_step(self, epoch: int, rows: Tensor, losses: Tensor, grad_norm: Tensor) -> None:
         """``NonFiniteError`` naming the batch's networks at a non-finite loss or gradient (with a float16
@@ -269,7 +268,7 @@ class Trainer:
         rows = order[perm]
         finite = torch.isfinite(prediction.float().reshape(len(prediction), -1)).all(1)
         if not finite.all():
-            bad = self._network_ids(rows[~finite])
+            bad = self._network_ids(torch.from_numpy(self.dataset.rows(rows[~finite])))
             raise NonFiniteError(f"non-finite {split} predictions for {len(bad)} networks "
                                  f"({', '.join(bad[:8])}{', ...' if len(bad) > 8 else ''})")
         metrics = {"loss": float(self.objective.loss(prediction, target).mean()),
@@ -356,7 +355,7 @@ class Trainer:
             "fingerprint": self.fingerprint,
         }
         if self.ctx.is_main:
-            ids = [str(self.ids[int(r)]) for r in test.rows]
+            ids = self._network_ids(torch.from_numpy(self.dataset.rows(test.rows)))
             objective.save_outputs(self.out_dir, ids, test.prediction, test.target)
             write_json(self.out_dir / "result.json", result)
             print(summary_line(result, selection))
