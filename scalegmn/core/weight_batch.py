@@ -174,29 +174,26 @@ class WeightBatch:
         """
         x = data.x if x is None else x
         edge_attr = data.edge_attr if edge_attr is None else edge_attr
-        archs = graph_architectures(data)
-        structures = [graph_structure(a) for a in archs]
-        zero = torch.zeros(1, dtype=torch.long)
-        node_ptr = torch.cat([zero, torch.tensor([s.num_nodes for s in structures]).cumsum(0)])
-        edge_ptr = torch.cat([zero, torch.tensor([s.edge_offsets[-1] for s in structures]).cumsum(0)])
-        if int(node_ptr[-1]) != x.shape[0] or int(edge_ptr[-1]) != edge_attr.shape[0]:
-            raise ValueError("the batch's node/edge counts do not match its architectures")
-        members: dict[Architecture, list[int]] = {}
-        for i, a in enumerate(archs):
-            members.setdefault(a, []).append(i)
-        if len(members) == 1:
-            b = len(archs)
-            return [(torch.arange(b, device=x.device),
-                     cls.from_features(archs[0], x.reshape(b, -1, x.shape[-1]),
-                                       edge_attr.reshape(b, -1, edge_attr.shape[-1])))]
-        groups = []
-        for arch, rows in members.items():
-            s = graph_structure(arch)
-            idx = torch.tensor(rows)
-            nodes = (node_ptr[idx].unsqueeze(1) + torch.arange(s.num_nodes)).to(x.device)
-            edges = (edge_ptr[idx].unsqueeze(1) + torch.arange(s.edge_offsets[-1])).to(x.device)
-            groups.append((idx.to(x.device), cls.from_features(arch, x[nodes], edge_attr[edges])))
-        return groups
+        return [(idx.to(x.device), cls.from_features(arch, x[nodes.to(x.device)], edge_attr[edges.to(x.device)]))
+                if nodes is not None else
+                (idx.to(x.device), cls.from_features(arch, x.reshape(len(idx), -1, x.shape[-1]),
+                                                     edge_attr.reshape(len(idx), -1, edge_attr.shape[-1])))
+                for arch, idx, nodes, edges in _slots(data, x.shape[0], edge_attr.shape[0])]
+
+    @staticmethod
+    def graph_features(data: Any, groups: list[tuple[Tensor, "WeightBatch"]]) -> tuple[Tensor, Tensor]:
+        """The inverse of :meth:`from_graphs`: ``x`` ``(num_nodes, 1)`` and ``edge_attr`` ``(num_edges, K)`` of
+        the batch ``data`` holding each group's weights (``K`` the batch's edge width)."""
+        n, e, width = data.x.shape[0], data.edge_attr.shape[0], int(data.edge_attr.shape[1])
+        x, edge_attr = data.x.new_zeros(n, 1), data.edge_attr.new_zeros(e, width)
+        by_arch = {weights.arch: weights for _, weights in groups}
+        for arch, _, nodes, edges in _slots(data, n, e):
+            gx, ge = by_arch[arch].features(width)
+            if nodes is None:
+                return gx.reshape(n, 1).to(x.dtype), ge.reshape(e, width)
+            x[nodes.reshape(-1).to(x.device)] = gx.reshape(-1, 1).to(x.dtype)
+            edge_attr[edges.reshape(-1).to(x.device)] = ge.reshape(-1, width)
+        return x, edge_attr
 
     @classmethod
     def from_flat(cls, arch: Architecture, weights: Tensor, biases: Tensor) -> "WeightBatch":
@@ -209,3 +206,28 @@ class WeightBatch:
         parts = weights.split([int(torch.Size(shape).numel()) for shape in shapes], dim=1)
         return cls(arch, [p.reshape(b, *shape) for p, shape in zip(parts, shapes)],
                    list(biases.split(list(sizes[1:]), dim=1)))
+
+
+def _slots(data: Any, num_nodes: int, num_edges: int
+           ) -> list[tuple[Architecture, Tensor, Tensor | None, Tensor | None]]:
+    """Per architecture of a batch (first appearance order): its graphs' positions ``(B_a,)`` and their node
+    and edge rows ``(B_a, N)`` / ``(B_a, E)`` (``None`` when the batch has this one architecture only)."""
+    archs = graph_architectures(data)
+    structures = [graph_structure(a) for a in archs]
+    zero = torch.zeros(1, dtype=torch.long)
+    node_ptr = torch.cat([zero, torch.tensor([s.num_nodes for s in structures]).cumsum(0)])
+    edge_ptr = torch.cat([zero, torch.tensor([s.edge_offsets[-1] for s in structures]).cumsum(0)])
+    if int(node_ptr[-1]) != num_nodes or int(edge_ptr[-1]) != num_edges:
+        raise ValueError("the batch's node/edge counts do not match its architectures")
+    members: dict[Architecture, list[int]] = {}
+    for i, a in enumerate(archs):
+        members.setdefault(a, []).append(i)
+    if len(members) == 1:
+        return [(archs[0], torch.arange(len(archs)), None, None)]
+    slots = []
+    for arch, rows in members.items():
+        s = graph_structure(arch)
+        idx = torch.tensor(rows)
+        slots.append((arch, idx, node_ptr[idx].unsqueeze(1) + torch.arange(s.num_nodes),
+                      edge_ptr[idx].unsqueeze(1) + torch.arange(s.edge_offsets[-1])))
+    return slots

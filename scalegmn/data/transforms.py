@@ -47,25 +47,8 @@ def _activations(data: Data) -> list[str]:
 def _with_weights(data: Data, groups: list[tuple[Tensor, WeightBatch]]) -> Data:
     """A shallow copy of ``data`` whose ``x`` / ``edge_attr`` hold the groups' (new) weights."""
     out = copy.copy(data)
-    edge_dim = int(data.edge_attr.shape[1])
-    if len(groups) == 1:
-        x, edge_attr = groups[0][1].features(edge_dim)
-        out.x, out.edge_attr = x.reshape(data.x.shape).to(data.x.dtype), edge_attr.reshape(data.edge_attr.shape)
-        return out
-    out.x, out.edge_attr = data.x.clone(), data.edge_attr.clone()
-    node_ptr, edge_ptr = data.ptr, torch.cumsum(torch.tensor([0] + [int(n) for n in _edge_counts(data)]), 0)
-    for indices, weights in groups:
-        x, edge_attr = weights.features(edge_dim)
-        for i, g in enumerate(indices.tolist()):
-            out.x[int(node_ptr[g]) : int(node_ptr[g + 1])] = x[i]
-            out.edge_attr[int(edge_ptr[g]) : int(edge_ptr[g + 1])] = edge_attr[i]
+    out.x, out.edge_attr = WeightBatch.graph_features(data, groups)
     return out
-
-
-def _edge_counts(data: Data) -> list[int]:
-    from scalegmn.core.graph_structure import graph_structure
-
-    return [graph_structure(a).edge_offsets[-1] for a in graph_architectures(data)]
 
 
 @dataclass
