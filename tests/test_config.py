@@ -55,3 +55,15 @@ def test_a_missing_section_or_unreadable_file_names_the_file(tmp_path):
         read_section(path, "shard")
     with pytest.raises(ConfigError, match="missing.yaml: cannot read"):
         read_section(tmp_path / "missing.yaml", "shard")
+
+
+def test_nested_settings_are_typed_and_dotted_overrides_reach_them():
+    from scalegmn.run.config import TrainConfig
+
+    config = TrainConfig.from_dict({"augment": {"copies": 2}}).with_overrides(["augment.scale=false",
+                                                                              "model.hidden=8"])
+    assert config.augment == AugmentConfig(copies=2, scale=False) and config.model == {"hidden": 8}
+    with pytest.raises(ConfigError, match=r"--config: augment: unknown option 'copiez' \(did you mean 'copies'\?\)"):
+        config.with_overrides(["augment.copiez=1"])
+    with pytest.raises(ConfigError, match="params.yaml: train: augment: copies must be >= 0"):
+        TrainConfig.from_dict({"augment": {"copies": -1}}, "params.yaml: train")
