@@ -174,11 +174,14 @@ class WeightBatch:
         """
         x = data.x if x is None else x
         edge_attr = data.edge_attr if edge_attr is None else edge_attr
-        return [(idx.to(x.device), cls.from_features(arch, x[nodes.to(x.device)], edge_attr[edges.to(x.device)]))
-                if nodes is not None else
-                (idx.to(x.device), cls.from_features(arch, x.reshape(len(idx), -1, x.shape[-1]),
-                                                     edge_attr.reshape(len(idx), -1, edge_attr.shape[-1])))
-                for arch, idx, nodes, edges in _slots(data, x.shape[0], edge_attr.shape[0])]
+        groups = []
+        for arch, idx, nodes, edges in _slots(data, x.shape[0], edge_attr.shape[0]):
+            if nodes is None:  # one architecture: the features already are (B, N) / (B, E) blocks
+                gx, ge = x.reshape(len(idx), -1, x.shape[-1]), edge_attr.reshape(len(idx), -1, edge_attr.shape[-1])
+            else:
+                gx, ge = x[nodes.to(x.device)], edge_attr[edges.to(x.device)]
+            groups.append((idx.to(x.device), cls.from_features(arch, gx, ge)))
+        return groups
 
     @staticmethod
     def graph_features(data: Any, groups: list[tuple[Tensor, "WeightBatch"]]) -> tuple[Tensor, Tensor]:

@@ -105,7 +105,7 @@ class GraphDatasetBase(Dataset):
         bad = (pos < -n) | (pos >= n)
         if bad.any():
             raise IndexError(f"position {int(pos[bad][0])} out of range for a dataset of {n} networks")
-        return indices[pos % n] if n else indices[pos]
+        return indices[np.where(pos < 0, pos + n, pos)]
 
     @property
     def edge_dim(self) -> int:

@@ -63,21 +63,26 @@ class GraphLoader:
     def num_items(self) -> int:
         return len(self.positions) * (self.copies + 1)
 
+    def batch_sizes(self) -> list[int]:
+        """The global batch sizes of every epoch: ``batch_size`` each, a short last one dropped with
+        ``drop_last``; the last one is cut to a multiple of ``world_size`` (and dropped if that leaves none)."""
+        full, rest = divmod(self.num_items, self.batch_size)
+        sizes = [self.batch_size] * full + ([rest] if rest else [])
+        if self.drop_last and sizes and sizes[-1] < self.batch_size:
+            sizes.pop()
+        if sizes:
+            sizes[-1] -= sizes[-1] % self.world_size
+        return [size for size in sizes if size]
+
     def global_batches(self, epoch: int) -> list[Tensor]:
         """The item numbers of every global batch of ``epoch`` (item ``i`` is position ``i % N``, copy
         ``i // N``)."""
         items = epoch_order(self.num_items, self.seed, epoch) if self.shuffle else torch.arange(self.num_items)
-        chunks = list(items.split(self.batch_size))
-        if self.drop_last and chunks and len(chunks[-1]) < self.batch_size:
-            chunks.pop()
-        if chunks and len(chunks[-1]) % self.world_size:
-            chunks[-1] = chunks[-1][: len(chunks[-1]) - len(chunks[-1]) % self.world_size]
-        return [c for c in chunks if len(c)]
+        sizes = self.batch_sizes()
+        return list(items[: sum(sizes)].split(sizes))
 
     def __len__(self) -> int:
-        full, rest = divmod(self.num_items, self.batch_size)
-        rest = 0 if self.drop_last else rest - rest % self.world_size
-        return full + (rest > 0)
+        return len(self.batch_sizes())
 
     def _graphs(self, positions: Tensor) -> Batch:
         if self._cache is None:
