@@ -13,13 +13,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/python scripts/offline_plots_template.py
 	touch $(STAMP)
 
 setup: $(STAMP)
 
+# `make repro`: dvc repro on params.yaml; `make repro PROFILE=smoke`: that profile as a DVC experiment.
 repro: setup
 	$(BIN)/python scripts/clear_stale_dvc_lock.py
-	PATH="$(abspath $(BIN)):$$PATH" dvc repro
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/repro.py $(PROFILE)
 
 test: setup
 	$(BIN)/python -m pytest

@@ -1,21 +1,34 @@
-"""DVC stage: the comparative report (reads params.yaml section `report`; writes reports/report.md,
-report.html, summary.json, tables/, plots/ and its own time to reports/timings/report.json)."""
+"""DVC stage `report`: the comparative report (params `report`).
+
+Usage: python pipelines/report.py RESULTS_JSON SELFCHECK_JSON SYMMETRY_DIR ZOOS_DIR TIMINGS_DIR OUT_DIR.
+Reads the results, the self-check and, of the three folders, only the outputs dvc.yaml's stages declare
+there (one symmetry check per model, the zoos, the stage timings); writes report.md, report.html,
+summary.json, headline.json (the metrics `dvc exp show` shows), tables/ and plots/ into OUT_DIR.
+"""
+
+import argparse
+from pathlib import Path
+
+from declared import declared_outputs
 
 from scalegmn.config import check_keys, from_mapping, read_section
 from scalegmn.errors import report_errors
 from scalegmn.report.build import ReportInputs, build_report
-from scalegmn.report.timings import record_stage
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    for name in ("results", "selfcheck", "symmetry", "zoos", "timings", "out"):
+        parser.add_argument(name, type=Path)
+    args = parser.parse_args()
     where = "params.yaml: report"
     params = read_section("params.yaml", "report") or {}
-    check_keys(params, ["zoos", "histogram_bins", "edit_examples"], where)
-    paths = {"results": "reports/results.json", "runs": "reports/runs", "symmetry": "reports/symmetry",
-             "selfcheck": "reports/selfcheck.json", "params": "params.yaml", "timings": "reports/timings"}
+    check_keys(params, ["histogram_bins", "edit_examples"], where)
+    paths = {"results": args.results, "selfcheck": args.selfcheck, "params": "params.yaml",
+             "symmetry": declared_outputs(args.symmetry), "zoos": declared_outputs(args.zoos),
+             "timings": declared_outputs(args.timings)}
     inputs = from_mapping(ReportInputs, {**paths, **params}, where)
-    with record_stage("report"):
-        written = build_report(inputs, "reports")
+    written = build_report(inputs, args.out)
     print(written.summary_line())
 
 

@@ -1,14 +1,31 @@
-"""DVC stage: the symmetry checker on one registered model (writes reports/symmetry/MODEL.json).
+"""DVC stage `symmetry`: the symmetry checker on one metanetwork (params `symmetry.check`).
 
-Usage: python pipelines/symmetry.py MODEL
+Usage: python pipelines/symmetry.py MODEL OUT_JSON TIMING_JSON
 """
 
-import subprocess
-import sys
+import argparse
+import time
 
-from scalegmn.report.timings import record_stage
+from scalegmn.config import from_mapping, read_section
+from scalegmn.diagnostics.symmetry_checker import SymmetryCheckConfig, check_model, check_summary
+from scalegmn.errors import report_errors
+from scalegmn.io import write_json
+from scalegmn.timing import record_stage
 
-model = sys.argv[1]
-with record_stage(f"symmetry-{model}"):
-    code = subprocess.call(["scalegmn", "check-symmetry", model, "--out", f"reports/symmetry/{model}.json"])
-sys.exit(code)
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model")
+    parser.add_argument("out")
+    parser.add_argument("timing")
+    args = parser.parse_args()
+    section = read_section("params.yaml", "symmetry")
+    config = from_mapping(SymmetryCheckConfig, section.get("check"), "params.yaml: symmetry.check")
+    start = time.perf_counter()
+    with record_stage(f"symmetry@{args.model}", args.timing):
+        rows = check_model(args.model, config)
+        write_json(args.out, [r.to_dict() for r in rows])
+    print(check_summary(args.model, rows, config, time.perf_counter() - start))
+
+
+report_errors(main)

@@ -1,36 +1,41 @@
-"""DVC stage: training runs of one (task, method) pair (params.yaml section `train`).
+"""DVC stage `train_*`: one training run (params `train.defaults`, `train.tasks.<task>`, `train.methods.<method>`).
 
-Usage: python pipelines/train.py TASK METHOD [SEED]   one seed, or every seed of `train.seeds`. Reads the
-dataset of the task's zoo kind from `train.datasets` (cnn / inr); writes reports/runs/TASK/METHOD/seed<k>/
-and the wall time to reports/timings/train-TASK-METHOD[-seedSEED].json. Exits 1 if a run failed.
+Usage: python pipelines/train.py TASK METHOD SEED DATASET_DIR OUT_DIR TIMING_JSON. Writes the run (result.json,
+DVCLive metrics, checkpoint, predictions) to OUT_DIR; exits 1 if the run failed (e.g. went non-finite).
 """
 
+import argparse
 import sys
+from pathlib import Path
 
-from scalegmn.run.benchmark import Benchmark
-from scalegmn.config import ConfigError, read_section
+from scalegmn.config import check_keys, read_section
 from scalegmn.errors import report_errors
-from scalegmn.report.timings import record_stage
+from scalegmn.run.benchmark import Benchmark, resolve_config
+from scalegmn.timing import record_stage
 
-MATRIX_KEYS = ("genpred", "inr_classification", "inr_editing")  # read by dvc.yaml's matrices, not here
+SETTINGS = ("defaults", "tasks", "methods")  # the run settings; each train stage declares its entries as params
+MATRIX = ("seeds", "genpred", "inr_classification", "inr_editing")  # read by dvc.yaml's matrices, not here
 
 
 def main() -> None:
-    task, method = sys.argv[1], sys.argv[2]
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("task")
+    parser.add_argument("method")
+    parser.add_argument("seed", type=int)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("timing")
+    args = parser.parse_args()
+    where = "params.yaml: train"
     params = read_section("params.yaml", "train")
-    for key in ("seeds", "datasets"):
-        if key not in params:
-            raise ConfigError(f"params.yaml: train: missing {key!r}")
-    seeds = [int(sys.argv[3])] if len(sys.argv) > 3 else list(params["seeds"])
-    stage = f"train-{task}-{method}" + (f"-seed{seeds[0]}" if len(sys.argv) > 3 else "")
-    settings = {k: v for k, v in params.items() if k not in MATRIX_KEYS}
-    bench = Benchmark([task], [method], seeds, params["datasets"], settings, where="params.yaml: train")
-    with record_stage(stage):
-        records = bench.run("reports/runs", resume=False, overrides=["progress=false"])
-    failed = [r for r in records if r["status"] == "failed"]
-    for r in failed:
-        print(f"error: {r['task']}/{r['method']}/seed{r['seed']} failed: {r['reason']}", file=sys.stderr)
-    if failed:
+    check_keys(params, [*SETTINGS, *MATRIX], where, "section")
+    settings = {key: params[key] for key in SETTINGS if key in params}
+    config = resolve_config(settings, args.task, args.method, where).with_overrides(["progress=false"])
+    bench = Benchmark([args.task], [args.method], [args.seed], {args.task: args.dataset}, settings, where=where)
+    with record_stage(f"train@{args.task}-{args.method}-{args.seed}", args.timing):
+        record = bench.train_into(args.task, args.method, args.seed, args.out, config, resume=False)
+    if record["status"] == "failed":
+        print(f"error: {args.task}/{args.method}/seed{args.seed} failed: {record['reason']}", file=sys.stderr)
         sys.exit(1)
 
 

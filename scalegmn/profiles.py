@@ -1,7 +1,9 @@
 """Parameter profiles: ``params.yaml`` is the default profile; ``profiles/<name>.yaml`` overlays change it.
 
-An overlay is a partial params file; applying it deep-merges it into the default (mappings merge key by
-key, everything else is replaced) and records ``profile: <name>``.
+An overlay is a partial params file; resolving it deep-merges it into the default (mappings merge key by
+key, everything else is replaced) and records ``profile: <name>``. :func:`profile_overrides` turns a
+profile into DVC's ``-S key=value`` overrides of the current params file, so ``dvc exp run -S ...`` runs it
+as an experiment and DVC edits ``params.yaml`` in place, keeping its comments.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from scalegmn.io import write_text
 
 DEFAULT_PROFILE = "default"
 
@@ -28,7 +28,9 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load_mapping(path: Path) -> dict[str, Any]:
+def load_params(path: str | Path) -> dict[str, Any]:
+    """The mapping in YAML file ``path``; ``ValueError`` naming the file otherwise."""
+    path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
@@ -44,25 +46,22 @@ def available_profiles(profiles_dir: str | Path = "profiles") -> list[str]:
     return [DEFAULT_PROFILE] + sorted(p.stem for p in Path(profiles_dir).glob("*.yaml"))
 
 
-def resolve_profile(name: str, params: str | Path = "params.yaml", profiles_dir: str | Path = "profiles") -> dict[str, Any]:
-    """The parameters of profile ``name``: the default ``params`` with ``profiles_dir/<name>.yaml`` merged in.
+def resolve_profile(name: str, base: dict[str, Any], profiles_dir: str | Path = "profiles") -> dict[str, Any]:
+    """The parameters of profile ``name``: the default params ``base`` with ``profiles_dir/<name>.yaml``
+    merged in.
 
-    Raises ``ValueError`` if ``params`` is not the default profile (apply overlays to the default only),
-    if the overlay is missing, or if it introduces keys the default does not have (a typo would otherwise
-    be ignored silently).
+    Raises ``ValueError`` if ``base`` is not the default profile (overlays apply to the default only), if
+    the overlay is missing, or if it introduces keys the default does not have (a typo would otherwise be
+    ignored silently).
     """
-    base = _load_mapping(Path(params))
     if base.get("profile", DEFAULT_PROFILE) != DEFAULT_PROFILE:
-        raise ValueError(
-            f"{params}: holds profile {base['profile']!r}, not the default; restore it first "
-            f"(e.g. `git checkout {params}`)"
-        )
+        raise ValueError(f"the base params hold profile {base['profile']!r}, not the default")
     if name == DEFAULT_PROFILE:
-        return base
+        return copy.deepcopy(base)
     overlay_path = Path(profiles_dir) / f"{name}.yaml"
     if not overlay_path.is_file():
         raise ValueError(f"{overlay_path}: no such profile; available: {', '.join(available_profiles(profiles_dir))}")
-    overlay = _load_mapping(overlay_path)
+    overlay = load_params(overlay_path)
     _check_known_keys(base, overlay, overlay_path, prefix="")
     return deep_merge(base, overlay) | {"profile": name}
 
@@ -77,13 +76,35 @@ def _check_known_keys(base: dict[str, Any], overlay: dict[str, Any], where: Path
 
 def _is_open_table(key: str) -> bool:
     """Tables whose entries are names (zoos, tasks, methods): a profile may add new ones."""
-    return key in {"zoos", "zoo", "train.tasks", "train.methods", "train.datasets"}
+    return key in {"zoos", "zoo", "train.tasks", "train.methods"}
 
 
-def apply_profile(name: str, params: str | Path = "params.yaml", profiles_dir: str | Path = "profiles") -> dict[str, Any]:
-    """Rewrite ``params`` (atomically) as profile ``name``; returns the parameters written."""
-    values = resolve_profile(name, params, profiles_dir)
-    header = f"# Profile {name!r}: the default params.yaml with profiles/{name}.yaml merged in " \
-             f"(`scalegmn profile {name}`). Restore the default with `git checkout params.yaml`.\n"
-    write_text(params, header + yaml.safe_dump(values, sort_keys=False, width=120))
-    return values
+def _leaves(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted key → value of every non-mapping value (lists are leaves)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            out |= _leaves(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _flow(value: Any) -> str:
+    """``value`` as one-line YAML without spaces (one shell word, as DVC's ``-S`` parses it)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+    if text.endswith("\n..."):
+        text = text[: -len("\n...")]
+    return text.replace(", ", ",").replace(": ", ":")
+
+
+def profile_overrides(name: str, current: dict[str, Any], default: dict[str, Any],
+                      profiles_dir: str | Path = "profiles") -> list[str]:
+    """DVC ``-S`` overrides that turn the params ``current`` into profile ``name`` (resolved on the
+    ``default`` params): ``++key=value`` for every leaf that differs or is missing, ``~key`` for a leaf the
+    profile does not have."""
+    target = _leaves(resolve_profile(name, default, profiles_dir))
+    now = _leaves(current)
+    changed = [f"++{key}={_flow(value)}" for key, value in target.items() if key not in now or now[key] != value]
+    removed = [f"~{key}" for key in now if key not in target]
+    return changed + removed

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scalegmn.profiles import apply_profile, resolve_profile
+from scalegmn.profiles import load_params, profile_overrides, resolve_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -32,35 +32,42 @@ def project_copy(dest: Path) -> Path:
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
     subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "fresh clone"], cwd=dest, check=True)
     return dest
 
 
 @pytest.mark.parametrize("profile", ["smoke", "paper"])
 def test_profiles_only_override_known_parameters(profile):
-    values = resolve_profile(profile, ROOT / "params.yaml", ROOT / "profiles")
+    values = resolve_profile(profile, load_params(ROOT / "params.yaml"), ROOT / "profiles")
     assert values["profile"] == profile
     for section in ("zoos", "zoo", "shard", "train", "report"):
         assert section in values
 
 
-def test_profile_refuses_unknown_keys_and_non_default_base(tmp_path):
-    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
-    (tmp_path / "profiles").mkdir()
-    (tmp_path / "profiles" / "typo.yaml").write_text("shard: {trian: 0.5}\n")
+def test_profile_overrides_switch_between_profiles_and_refuse_unknown_keys(tmp_path):
+    default = {"profile": "default", "shard": {"train": 0.7, "val": 0.1, "test": 0.2}, "train": {"seeds": [0, 1]}}
+    (tmp_path / "typo.yaml").write_text("shard: {trian: 0.5}\n")
     with pytest.raises(ValueError, match=r"typo.yaml: unknown parameter shard.trian"):
-        apply_profile("typo", tmp_path / "params.yaml", tmp_path / "profiles")
-    (tmp_path / "profiles" / "small.yaml").write_text("shard: {train: 0.5, val: 0.25, test: 0.25}\n")
-    apply_profile("small", tmp_path / "params.yaml", tmp_path / "profiles")
-    assert yaml.safe_load((tmp_path / "params.yaml").read_text())["shard"]["train"] == 0.5
-    with pytest.raises(ValueError, match="holds profile 'small', not the default"):
-        apply_profile("small", tmp_path / "params.yaml", tmp_path / "profiles")
+        profile_overrides("typo", default, default, tmp_path)
+    (tmp_path / "small.yaml").write_text("shard: {train: 0.5, test: 0.4}\ntrain: {seeds: [0]}\n")
+    assert profile_overrides("small", default, default, tmp_path) == [
+        "++profile=small", "++shard.train=0.5", "++shard.test=0.4", "++train.seeds=[0]"]
+    small = resolve_profile("small", default, tmp_path)
+    assert profile_overrides("default", small, default, tmp_path) == [
+        "++profile=default", "++shard.train=0.7", "++shard.test=0.2", "++train.seeds=[0,1]"]
+    with pytest.raises(ValueError, match="hold profile 'small', not the default"):
+        profile_overrides("small", default, small, tmp_path)
 
 
 def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_path):
     project = project_copy(tmp_path / "project")
-    run([str(BIN / "scalegmn"), "profile", "smoke"], project)
-    run([str(BIN / "dvc"), "repro", "-q"], project)
+    run([str(BIN / "python"), "scripts/repro.py", "smoke"], project)  # what `make repro PROFILE=smoke` runs
+    assert (project / "params.yaml").read_text().startswith((ROOT / "params.yaml").read_text().split("\n")[0])
+    assert "# generated: small CNNs" in (project / "params.yaml").read_text()  # DVC kept the comments
+    assert yaml.safe_load((project / "params.yaml").read_text())["profile"] == "smoke"
 
     reports = project / "reports"
     html = (reports / "report.html").read_text()
@@ -74,7 +81,7 @@ def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_
     assert "Everything is up to date" in run([str(BIN / "dvc"), "status"], project) or \
         "up to date" in run([str(BIN / "dvc"), "status"], project)
     metrics = run([str(BIN / "dvc"), "metrics", "show"], project)
-    assert "reports/summary.json" in metrics
+    assert "reports/headline.json" in metrics and "timings" not in metrics
 
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"]["methods"]["statnn"] = {"lr": 0.002}
@@ -108,7 +115,10 @@ def edited_params(project: Path, edit) -> None:
 def test_a_bad_params_entry_stops_the_stage_with_a_message_naming_it(tmp_path, stage, edit, message):
     project = project_copy(tmp_path / "project")
     edited_params(project, edit)
-    args = {"train.py": ["genpred-relu", "mlp", "0"], "report.py": []}.get(stage, ["digits-cnn"])
+    args = {"train.py": ["genpred-relu", "mlp", "0", "datasets/graphs/digits-cnn", "run", "timing.json"],
+            "shard.py": ["datasets/zoos/digits-cnn", "datasets/graphs/digits-cnn", "timing.json"],
+            "zoo.py": ["digits-cnn", "datasets/zoos/digits-cnn", "zoo.json", "timing.json"],
+            "report.py": ["results.json", "selfcheck.json", "symmetry", "zoos", "timings", "out"]}[stage]
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", OMP_WAIT_POLICY="PASSIVE")
     proc = subprocess.run([str(BIN / "python"), f"pipelines/{stage}", *args], cwd=project, env=env,
                           capture_output=True, text=True, timeout=120)

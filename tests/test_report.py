@@ -22,7 +22,8 @@ from scalegmn.report.plots import bar_chart
 from scalegmn.report.results import load_results, summarize
 from scalegmn.report.runs import read_edit_examples
 from scalegmn.report.tables import pivot_check_table, records_table, task_table
-from scalegmn.report.timings import group_stages, read_timings, record_stage
+from scalegmn.report.timings import group_stages, read_timings
+from scalegmn.timing import record_stage
 from scalegmn.zoo import save_zoo
 
 # task -> method -> per-seed test metrics
@@ -117,7 +118,7 @@ def full_inputs(root: Path) -> ReportInputs:
          "passed": True}]}))
     params = root / "params.yaml"
     params.write_text("train:\n  epochs: 2\n")
-    with record_stage("zoo", root / "timings"):
+    with record_stage("zoo", root / "timings" / "zoo.json"):
         pass
     return ReportInputs(results=write_results(root), runs=write_run_artefacts(root), zoos=write_zoos(root),
                         symmetry=write_symmetry(root), selfcheck=selfcheck, params=params,
@@ -280,14 +281,14 @@ def test_cli_writes_the_report_and_reports_bad_input_by_file_name(tmp_path):
 
 
 def test_record_stage_writes_seconds_that_read_timings_reads_back(tmp_path):
-    for name in ("train@genpred-relu/gmn/seed0", "train@genpred-relu/gmn/seed1", "zoo"):
-        with record_stage(name, tmp_path):
+    for name in ("train@genpred-relu-gmn-0", "train@genpred-relu-gmn-1", "zoo"):
+        with record_stage(name, tmp_path / f"{name}.json"):
             pass
-    with pytest.raises(RuntimeError), record_stage("failed", tmp_path):
+    with pytest.raises(RuntimeError), record_stage("failed", tmp_path / "failed.json"):
         raise RuntimeError
-    assert (tmp_path / "train@genpred-relu_gmn_seed0.json").is_file()
+    assert not (tmp_path / "failed.json").exists()
     timings = read_timings(tmp_path)
-    assert sorted(timings) == ["train@genpred-relu/gmn/seed0", "train@genpred-relu/gmn/seed1", "zoo"]
+    assert sorted(timings) == ["train@genpred-relu-gmn-0", "train@genpred-relu-gmn-1", "zoo"]
     assert all(0 <= s < 5 for s in timings.values())
     assert group_stages({"train@a": 1.0, "train-b-seed0": 2.5, "zoo": 3.0}) == {"train": (2, 3.5), "zoo": (1, 3.0)}
     single = tmp_path / "all.json"
@@ -340,7 +341,7 @@ def test_a_new_metanetwork_given_by_import_path_gets_its_row_and_plots(tmp_path)
 
 
 def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
-    from scalegmn.run.benchmark import collect_results, run_dir, write_results
+    from scalegmn.run.benchmark import collect_results, find_run_dirs, run_dir, write_results
     from scalegmn.data import InMemoryGraphDataset
     from scalegmn.data.synthetic import synthetic_cnn_zoo, synthetic_inr_zoo
     from toy_models import ToyMetanet
@@ -363,7 +364,7 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
     run_dir(runs, "inr-editing", "statnn", 0).mkdir(parents=True)
     (run_dir(runs, "inr-editing", "statnn", 0) / "result.json").write_text(
         json.dumps(result_without_metrics("inr-editing", "statnn", 0, "not_applicable", "invariant only")))
-    write_results(collect_results(runs), tmp_path / "results.json")
+    write_results(collect_results(find_run_dirs(runs)), tmp_path / "results.json")
     out = tmp_path / "reports"
     written = build_report(ReportInputs(results=tmp_path / "results.json", runs=runs), out)
     assert (written.runs, written.tasks, written.methods) == (6, 3, 2)

@@ -183,7 +183,7 @@ def test_settings_layer_defaults_task_method_and_run():
 
 
 def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):
-    from scalegmn.run.benchmark import collect_results, run_dir, summary_table, write_results
+    from scalegmn.run.benchmark import collect_results, find_run_dirs, run_dir, summary_table, write_results
     from scalegmn.run.trainer import result_without_metrics
 
     ds = cnn_dataset()
@@ -193,9 +193,10 @@ def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):
     na = result_without_metrics("inr-editing", "statnn", 0, "not_applicable", "invariant only")
     (run_dir(tmp_path / "runs", "inr-editing", "statnn", 0)).mkdir(parents=True)
     (run_dir(tmp_path / "runs", "inr-editing", "statnn", 0) / "result.json").write_text(json.dumps(na))
-    results = collect_results(tmp_path / "runs")
+    results = collect_results(find_run_dirs(tmp_path / "runs"))
     assert [(r["task"], r["method"], r["seed"]) for r in results] == [
         ("genpred-relu", "toy", 0), ("genpred-relu", "toy", 1), ("inr-editing", "statnn", 0)]
+    assert results[0]["run_dir"] == str(run_dir(tmp_path / "runs", "genpred-relu", "toy", 0))
     frame = write_results(results, tmp_path / "results.json", tmp_path / "results.csv")
     assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results))
     assert list(frame.columns[:4]) == ["task", "method", "seed", "status"]
@@ -203,7 +204,7 @@ def test_results_are_collected_into_a_tidy_table_and_a_summary(tmp_path):
     assert (tmp_path / "results.csv").read_text().startswith("task,method,seed,status")
     table = summary_table(frame)
     tau = frame.loc[frame["method"] == "toy", "test_kendall_tau"]
-    assert table.loc["toy", "genpred-relu"] == f"{tau.mean():.4f} ± {tau.std(ddof=0):.4f}"
+    assert table.loc["toy", "genpred-relu"] == f"{tau.mean():.4f} ± {tau.std(ddof=1):.4f}"
     assert table.loc["statnn", "inr-editing"] == "n/a"
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 from scalegmn.cli.main import OVERWRITE, app, console
+from scalegmn.data.shards import ShardConfig
+from scalegmn.data.splits import SplitConfig
 from scalegmn.io import write_json
 
 
@@ -21,21 +23,19 @@ def _fail(message: str) -> None:
 def shard(
     zoo: Path = typer.Argument(..., help="Input zoo directory (e.g. the output of `scalegmn zoo generate`)."),
     out: Path = typer.Argument(..., help="Output graph dataset directory (replaced atomically)."),
-    train: float = typer.Option(0.8, help="Fraction of source networks in train "
-                                          "(networks with a stored split keep it)."),
-    val: float = typer.Option(0.1, help="Fraction of source networks in val."),
-    test: float = typer.Option(0.1, help="Fraction of source networks in test."),
-    seed: int = typer.Option(0, help="Seed of the split permutation."),
-    rows_per_shard: int = typer.Option(4096, help="Rows per Arrow shard file."),
-    batch_rows: int = typer.Option(256, help="Rows per Arrow record batch (the write buffer)."),
-    bad_weights: str = typer.Option("refuse", help="A network with non-finite weights or weights beyond "
-                                                   "--max-abs-weight: refuse (error), drop (skip, warn) or keep."),
-    max_abs_weight: float = typer.Option(1e6, help="Largest weight magnitude accepted as sane."),
+    train: float = typer.Option(SplitConfig.train, help="Fraction of source networks in train "
+                                                        "(networks with a stored split keep it)."),
+    val: float = typer.Option(SplitConfig.val, help="Fraction of source networks in val."),
+    test: float = typer.Option(SplitConfig.test, help="Fraction of source networks in test."),
+    seed: int = typer.Option(SplitConfig.seed, help="Seed of the split permutation."),
+    rows_per_shard: int = typer.Option(ShardConfig.rows_per_shard, help="Rows per Arrow shard file."),
+    batch_rows: int = typer.Option(ShardConfig.batch_rows, help="Rows per Arrow record batch (the write buffer)."),
+    bad_weights: str = typer.Option(ShardConfig.bad_weights, help="A network with non-finite weights or weights "
+                                    "beyond --max-abs-weight: refuse (error), drop (skip, warn) or keep."),
+    max_abs_weight: float = typer.Option(ShardConfig.max_abs_weight, help="Largest weight magnitude accepted as sane."),
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Write a zoo as a graph dataset: Arrow shards, stored splits and metadata (streaming)."""
-    from scalegmn.data.shards import ShardConfig
-    from scalegmn.data.splits import SplitConfig
     from scalegmn.data.stages import shard_zoo
 
     try:

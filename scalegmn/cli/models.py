@@ -6,12 +6,12 @@ import os
 import time
 from pathlib import Path
 
-import torch
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from scalegmn.cli.main import app, console
+from scalegmn.diagnostics.symmetry_checker import SymmetryCheckConfig
 from scalegmn.io import write_json
 
 
@@ -41,35 +41,30 @@ def _parse_config(items: list[str]) -> dict:
 def check_symmetry_cmd(
     model: str = typer.Argument(..., help="Registered model name or import path package.module:Class."),
     out: Path | None = typer.Option(None, help="Write the rows as JSON here."),
-    kind: str = typer.Option("cnn", help="Example networks: cnn, mlp or siren."),
-    activations: str = typer.Option("relu,tanh", help="Comma-separated activations, cycled over the networks."),
-    networks: int = typer.Option(4, help="Number of example networks."),
-    trials: int = typer.Option(3, help="Random transforms per network and transform type."),
-    seed: int = typer.Option(0, help="Seed of the networks, the model and the transforms."),
+    kind: str = typer.Option(SymmetryCheckConfig.kind, help="Example networks: cnn, mlp or siren."),
+    activations: str = typer.Option(",".join(SymmetryCheckConfig.activations),
+                                    help="Comma-separated activations, cycled over the networks."),
+    networks: int = typer.Option(SymmetryCheckConfig.networks, help="Number of example networks."),
+    trials: int = typer.Option(SymmetryCheckConfig.trials, help="Random transforms per network and transform type."),
+    seed: int = typer.Option(SymmetryCheckConfig.seed, help="Seed of the networks, the model and the transforms."),
     config: list[str] = typer.Option([], "--config", "-c", help="Model config key=value (repeatable)."),
 ) -> None:
     """Max relative output change of MODEL under permutations, scalings and both (float64)."""
-    from scalegmn.diagnostics.symmetry_checker import check_symmetry, example_graphs
-    from scalegmn.registry import build_model
+    from scalegmn.diagnostics.symmetry_checker import check_model, check_summary
 
     start = time.perf_counter()
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    settings = SymmetryCheckConfig(kind, tuple(activations.split(",")), networks, trials, seed)
     try:
-        graphs = example_graphs(kind, activations.split(","), networks, gen)
-        net = build_model(model, graphs[0], 2, **_parse_config(config))
+        rows = check_model(model, settings, _parse_config(config))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    rows = check_symmetry(net, graphs, gen, trials, name=model)
     table = Table("model", "transform", "max rel. change", "kind", "holds (< 1e-4)")
     for r in rows:
         table.add_row(r.model, r.transform, f"{r.max_rel_change:.2e}", r.kind, "yes" if r.invariant else "NO")
     console.print(table)
     if out is not None:
         write_json(out, [r.to_dict() for r in rows])
-    held = sum(r.invariant for r in rows)
-    console.print(f"check-symmetry: {model}: {held}/{len(rows)} symmetries hold, "
-                  f"{len(rows) * trials * networks} transformed networks in {time.perf_counter() - start:.2f} s")
+    console.print(check_summary(model, rows, settings, time.perf_counter() - start))
 
 
 @app.command("bench-train")

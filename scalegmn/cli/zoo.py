@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 from scalegmn.cli.main import OVERWRITE, app, console
+from scalegmn.zoo.cnn_zoo import CnnZooConfig
+from scalegmn.zoo.inr_zoo import InrZooConfig
 
 zoo_app = typer.Typer(help="Model zoos: generate, download, export, inspect, merge.", no_args_is_help=True)
 generate_app = typer.Typer(help="Generate an offline zoo from scikit-learn's 8x8 digits.", no_args_is_help=True)
@@ -17,6 +19,10 @@ app.add_typer(zoo_app, name="zoo")
 
 WORKERS = typer.Option(os.cpu_count() or 1, help="Worker processes (single-threaded each).")
 PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show a progress bar.")
+
+
+def _joined(values: tuple) -> str:
+    return ",".join(str(v) for v in values)
 
 
 def _csv(text: str, kind: type) -> tuple:
@@ -33,14 +39,14 @@ def _fail(err: Exception) -> None:
 
 @generate_app.command("cnn")
 def generate_cnn(
-    out: Path = typer.Option(Path("datasets/digits-cnn"), help="Output zoo directory."),
-    size: int = typer.Option(2000, help="Members in the whole zoo."),
-    seed: int = typer.Option(0, help="Zoo seed (hyper-parameters, inits, minibatches)."),
-    epochs: int = typer.Option(10, help="Epochs over the digits train split (same steps for every member)."),
-    batch_size: int = typer.Option(32, help="Minibatch size."),
-    widths: str = typer.Option("8", help="Channel widths to sample per member, e.g. '8' or '4,8,16'."),
-    activations: str = typer.Option("relu,tanh", help="Activations to sample."),
-    block_size: int = typer.Option(500, help="Members per independently seeded block."),
+    out: Path = typer.Option(Path("datasets/zoos") / CnnZooConfig.name, help="Output zoo directory."),
+    size: int = typer.Option(CnnZooConfig.size, help="Members in the whole zoo."),
+    seed: int = typer.Option(CnnZooConfig.seed, help="Zoo seed (hyper-parameters, inits, minibatches)."),
+    epochs: int = typer.Option(CnnZooConfig.epochs, help="Epochs over the digits train split (same steps for every member)."),
+    batch_size: int = typer.Option(CnnZooConfig.batch_size, help="Minibatch size."),
+    widths: str = typer.Option(_joined(CnnZooConfig.widths), help="Channel widths to sample per member, e.g. '8' or '4,8,16'."),
+    activations: str = typer.Option(_joined(CnnZooConfig.activations), help="Activations to sample."),
+    block_size: int = typer.Option(CnnZooConfig.block_size, help="Members per independently seeded block."),
     start: int = typer.Option(0, help="First member to generate (a multiple of --block-size)."),
     count: int | None = typer.Option(None, help="Members to generate (default: to the end)."),
     workers: int = WORKERS,
@@ -48,7 +54,6 @@ def generate_cnn(
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Train the digits-cnn zoo (many members at once) and print members/s and the accuracy spread."""
-    from scalegmn.zoo.cnn_zoo import CnnZooConfig
     from scalegmn.zoo.generate import write_cnn_zoo
 
     try:
@@ -63,13 +68,13 @@ def generate_cnn(
 
 @generate_app.command("inr")
 def generate_inr(
-    out: Path = typer.Option(Path("datasets/digits-inr"), help="Output zoo directory."),
-    size: int | None = typer.Option(None, help="Fit the first SIZE digits (default: all 1797)."),
-    seed: int = typer.Option(0, help="Seed of the SIREN initialisations."),
-    steps: int = typer.Option(200, help="Full-batch Adam steps."),
-    learning_rate: float = typer.Option(1e-3, help="Adam learning rate."),
-    hidden: str = typer.Option("32,32", help="Hidden widths."),
-    w0: float = typer.Option(30.0, help="SIREN frequency: sin(w0 * z) in every hidden layer."),
+    out: Path = typer.Option(Path("datasets/zoos") / InrZooConfig.name, help="Output zoo directory."),
+    size: int | None = typer.Option(InrZooConfig.size, help="Fit the first SIZE digits (default: all 1797)."),
+    seed: int = typer.Option(InrZooConfig.seed, help="Seed of the SIREN initialisations."),
+    steps: int = typer.Option(InrZooConfig.steps, help="Full-batch Adam steps."),
+    learning_rate: float = typer.Option(InrZooConfig.learning_rate, help="Adam learning rate."),
+    hidden: str = typer.Option(_joined(InrZooConfig.hidden), help="Hidden widths."),
+    w0: float = typer.Option(InrZooConfig.w0, help="SIREN frequency: sin(w0 * z) in every hidden layer."),
     start: int = typer.Option(0, help="First digit to fit."),
     count: int | None = typer.Option(None, help="Digits to fit (default: all 1797 from --start)."),
     workers: int = WORKERS,
@@ -78,7 +83,6 @@ def generate_inr(
 ) -> None:
     """Fit one SIREN per digit image (batched) and print INRs/s and the PSNR."""
     from scalegmn.zoo.generate import write_inr_zoo
-    from scalegmn.zoo.inr_zoo import InrZooConfig
 
     try:
         config = InrZooConfig(size=size, seed=seed, steps=steps, learning_rate=learning_rate, hidden=_csv(hidden, int), w0=w0)

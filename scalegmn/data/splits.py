@@ -24,9 +24,9 @@ from scalegmn.core.weights import NetworkWeights
 class SplitConfig:
     """Fractions of source networks per split (summing to 1) and the seed of the permutation."""
 
-    train: float = 0.8
+    train: float = 0.7
     val: float = 0.1
-    test: float = 0.1
+    test: float = 0.2
     seed: int = 0
 
     def __post_init__(self) -> None:

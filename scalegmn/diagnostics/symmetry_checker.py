@@ -123,3 +123,35 @@ def example_graphs(kind: str, activations: list[str], count: int, generator: tor
     if count < 1:
         raise ValueError("need at least one example network")
     return [to_graph(makers[kind](activations[i % len(activations)])) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class SymmetryCheckConfig:
+    """The example networks a model is checked on (:func:`example_graphs`: ``networks`` of ``kind``,
+    ``activations`` cycled) and ``trials`` random transforms of each type, all drawn from ``seed``."""
+
+    kind: str = "cnn"
+    activations: tuple[str, ...] = ("relu", "tanh")
+    networks: int = 4
+    trials: int = 3
+    seed: int = 0
+
+
+def check_model(model: str, config: SymmetryCheckConfig = SymmetryCheckConfig(),
+                options: dict | None = None) -> list[SymmetryCheck]:
+    """:func:`check_symmetry` of metanetwork ``model`` (a registered name or an import path, built with model
+    ``options`` and 2 outputs) on the example graphs of ``config``."""
+    from scalegmn.registry import build_model
+
+    generator = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    graphs = example_graphs(config.kind, list(config.activations), config.networks, generator)
+    net = build_model(model, graphs[0], 2, **(options or {}))
+    return check_symmetry(net, graphs, generator, config.trials, name=model)
+
+
+def check_summary(model: str, rows: list[SymmetryCheck], config: SymmetryCheckConfig, seconds: float) -> str:
+    """``check-symmetry: MODEL: H/N symmetries hold, T transformed networks in S s``."""
+    held = sum(r.invariant for r in rows)
+    return (f"check-symmetry: {model}: {held}/{len(rows)} symmetries hold, "
+            f"{len(rows) * config.trials * config.networks} transformed networks in {seconds:.2f} s")

@@ -1,33 +1,10 @@
-"""Wall time of pipeline stages: each stage records ``<directory>/<stage>.json``; the report reads them."""
+"""Wall time of pipeline stages as the report reads them (written by :func:`scalegmn.timing.record_stage`)."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from scalegmn.io import write_json
-
-TIMINGS_DIR = Path("reports/timings")
-
-
-def timing_path(name: str, directory: str | Path = TIMINGS_DIR) -> Path:
-    """``<directory>/<name>.json`` with characters other than letters, digits and ``@._-`` replaced by ``_``."""
-    return Path(directory) / (re.sub(r"[^A-Za-z0-9@._-]+", "_", name) + ".json")
-
-
-@contextmanager
-def record_stage(name: str, directory: str | Path = TIMINGS_DIR) -> Iterator[None]:
-    """Time the block and, if it succeeds, write ``{"stage": name, "seconds": s}`` to :func:`timing_path`.
-
-    Name matrix stages ``<stage>@<item>`` or ``<stage>-<item>`` (e.g. ``train-genpred-relu-gmn-seed0``):
-    the report sums them per ``<stage>``."""
-    start = time.perf_counter()
-    yield
-    write_json(timing_path(name, directory), {"stage": name, "seconds": round(time.perf_counter() - start, 3)})
 
 
 def group_stages(timings: dict[str, float]) -> dict[str, tuple[int, float]]:

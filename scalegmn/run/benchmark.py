@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,12 +96,17 @@ class Benchmark:
         a message (rerun with ``resume=False`` to replace it); a failed or interrupted run is trained again
         (from its checkpoint).
         """
-        out = run_dir(out_root, task, method, seed)
         config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
-        dataset = self.dataset_for(task)
         previous = self.finished(task, method, seed, out_root, config) if resume else None
         if previous is not None:
             return previous
+        return self.train_into(task, method, seed, run_dir(out_root, task, method, seed), config, resume)
+
+    def train_into(self, task: str, method: str, seed: int, out: Path, config: TrainConfig,
+                   resume: bool = True) -> dict[str, Any]:
+        """Train one run into directory ``out`` (from its checkpoint with ``resume``); returns its result
+        record, ``status: failed`` for a run that went non-finite."""
+        dataset = self.dataset_for(task)
         try:
             result = train(task, method, dataset, seed=seed, out_dir=out, config=config, method=method,
                            resume=resume, verify=self.verify)
@@ -145,10 +151,15 @@ class Benchmark:
                 for t in self.tasks for m in self.methods for s in self.seeds]
 
 
-def collect_results(runs_root: str | Path) -> list[dict[str, Any]]:
-    """Every ``<task>/<method>/seed<k>/result.json`` under ``runs_root``, sorted by task, method, seed."""
-    paths = sorted(Path(runs_root).glob("*/*/seed*/result.json"))
-    results = [read_result(p.parent) for p in paths]
+def find_run_dirs(runs_root: str | Path) -> list[Path]:
+    """Every ``<task>/<method>/seed<k>`` directory under ``runs_root`` that holds a ``result.json``."""
+    return [p.parent for p in sorted(Path(runs_root).glob("*/*/seed*/result.json"))]
+
+
+def collect_results(run_dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """The ``result.json`` record of each run directory, with its ``run_dir``, sorted by task, method, seed;
+    ``ValueError`` naming a directory without a readable result."""
+    results = [read_result(Path(d)) | {"run_dir": str(d)} for d in run_dirs]
     return sorted(results, key=lambda r: (r["task"], r["method"], int(r["seed"])))
 
 
@@ -167,8 +178,9 @@ def results_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Method × task table of the test selection metric, ``mean ± std`` over seeds (``n/a`` where the
-    method cannot do the task, ``failed`` where a seed failed: no partial mean is shown)."""
+    """Method × task table of the test selection metric, ``mean ± std`` over seeds (sample std; the mean
+    alone for one seed; ``n/a`` where the method cannot do the task, ``failed`` where a seed failed: no
+    partial mean is shown)."""
     cells: dict[tuple[str, str], str] = {}
     for (task, method), group in frame.groupby(["task", "method"], sort=True):
         column = f"test_{get_task(task).selection_metric}"
@@ -179,7 +191,7 @@ def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
         elif values.empty:
             cells[(method, task)] = "n/a"
         else:
-            std = values.std(ddof=0) if len(values) > 1 else math.nan
+            std = values.std(ddof=1) if len(values) > 1 else math.nan
             cells[(method, task)] = f"{values.mean():.4f} ± {std:.4f}" if not math.isnan(std) else f"{values.mean():.4f}"
     table = pd.Series(cells).unstack().fillna("")  # "": not run
     table.index.name, table.columns.name = "method", "task"

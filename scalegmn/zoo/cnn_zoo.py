@@ -52,7 +52,7 @@ class CnnZooConfig:
     """Everything that determines a digits-cnn zoo (ranges are ``(low, high)``, sampled log-uniformly
     for ``learning_rate``, ``init_std``, ``l2reg`` and uniformly for ``dropout``)."""
 
-    size: int = 2000
+    size: int = 1500
     seed: int = 0
     epochs: int = 10
     batch_size: int = 32
