@@ -34,3 +34,14 @@ def test_readme_example_runs_with_the_public_names():
     aug = random_symmetry(net, torch.Generator().manual_seed(0))
     torch.testing.assert_close(forward(aug, x), forward(net, x))
     assert from_graph(to_graph(net)).equals(net) and collate([to_graph(net), to_graph(aug)]).num_graphs == 2
+
+
+def test_cli_prints_the_installed_package_version():
+    from importlib.metadata import version
+
+    from typer.testing import CliRunner
+
+    from scalegmn.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"scalegmn {version('scalegmn')}"
