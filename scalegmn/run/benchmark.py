@@ -33,7 +33,8 @@ from scalegmn.run.config import TrainConfig
 from scalegmn.run.trainer import NonFiniteError, read_result, run_fingerprint, train
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
-BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets")  # read by the pipeline's train stage
+# read by the pipeline (pipelines/train.py; the task x method matrices of dvc.yaml), not by resolve_config
+BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets", "genpred", "inr_classification", "inr_editing")
 
 
 def _table(settings: dict[str, Any], section: str, where: str) -> dict[str, Any]:
