@@ -9,7 +9,7 @@ Run settings come from one mapping (the ``train:`` section of ``params.yaml`` is
 
 merged in that order (``model`` options as :func:`resolve_config` says). A method is a built-in name, an
 entry point of ``scalegmn.metanetworks``, an import path, or a ``methods`` key whose ``metanetwork`` is one of
-those (``layer-norms: {metanetwork: "layer_norms:LayerNorms"}``; :func:`metanetwork`). Runs are written to
+those (``layer-norms: {metanetwork: "scalegmn_layer_norms:LayerNorms"}``; :func:`metanetwork`). Runs are written to
 :func:`run_dir`; results are the runs' ``result.json`` records (``scalegmn.run.trainer``), collected into
 ``results.json`` and a tidy CSV.
 """

@@ -406,7 +406,8 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
 
     Args:
         task: a task name (:data:`scalegmn.tasks.TASKS`).
-        model: a registered metanetwork name, an import path ``pkg.module:Class``, or a factory.
+        model: a built-in metanetwork name, an entry point of ``scalegmn.metanetworks``, an import path
+            ``pkg.module:Class`` (:func:`scalegmn.registry.resolve`), or a factory.
         dataset: a graph dataset directory (``scalegmn.data.open_dataset``) or a dataset object.
         resume: continue from ``out_dir/checkpoint.pt`` when it exists (same task/method/seed/config).
         stop_after_epoch: end this call after that many epochs, as if interrupted (returns ``None``).
