@@ -1,4 +1,4 @@
-"""Metanetworks by name or import path: ``build_model(name, example, out_dim, **config)``.
+"""Metanetworks by name, entry point or import path: ``build_model(name, example, out_dim, **config)``.
 
 Protocol: a model is an ``nn.Module`` constructed as ``Class(example=example, out_dim=out_dim, **config)``
 where ``example`` is one :func:`scalegmn.core.graph.to_graph` graph (used to infer sizes). Its forward takes a
@@ -8,13 +8,23 @@ equivariant models (``equivariant=True``) return ``(node_out (N, 1), edge_out (E
 
 A model class says whether it can be equivariant: ``supports_equivariant = True`` (a class that builds both
 kinds, with an ``equivariant`` property or attribute on the instance) or ``equivariant = True`` (always
-equivariant). A class with neither counts as invariant only (:func:`supports_equivariant`).
+equivariant). A class with neither counts as invariant only (:func:`supports_equivariant`). Its options are
+its constructor's keyword parameters, or the fields of its ``options_type`` dataclass when it takes ``**config``
+(:func:`model_options`).
+
+A name resolves (:func:`resolve`) as a built-in (:data:`BUILDERS`), else as an import path, else as an entry
+point of the group :data:`ENTRY_POINT_GROUP` of an installed package (``layer-norms = "pkg:Class"`` in its
+``pyproject.toml``). Folders and files are named by :func:`method_slug`.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import inspect
+import re
 from collections.abc import Callable
+from dataclasses import fields, is_dataclass
 from functools import partial
 from typing import Any
 
@@ -41,22 +51,77 @@ BUILDERS: dict[str, Callable[..., nn.Module]] = {
 MODEL_NAMES: tuple[str, ...] = tuple(BUILDERS)
 
 
+ENTRY_POINT_GROUP = "scalegmn.metanetworks"
+METHOD_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # a built-in, entry-point or settings method name
+METHOD_NAME_RULE = "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
+IMPORT_PATH = re.compile(r"(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):(?P<attr>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)",
+                         re.ASCII)
+
+
+def method_slug(method: str) -> str:
+    """The folder and file name of a method: a name (``[a-z0-9][a-z0-9._-]*``) is its own slug, an import path
+    ``package.module:Class`` becomes ``package.module.Class``; ``ValueError`` for anything else."""
+    if METHOD_NAME.fullmatch(method):
+        return method
+    path = IMPORT_PATH.fullmatch(method)
+    if path is None:
+        raise ValueError(f"method {method!r} is neither a name ({METHOD_NAME_RULE}) nor an import path "
+                         "'package.module:Class'")
+    return f"{path['module']}.{path['attr']}"
+
+
+def entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    """The installed packages' metanetworks: entry points of the group :data:`ENTRY_POINT_GROUP`, by name."""
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
 def resolve(name: str) -> Callable[..., nn.Module]:
-    """The constructor registered as ``name``, or the class at import path ``package.module:Class``."""
+    """The constructor of model ``name``: a built-in, an import path ``package.module:Class``, or an entry point
+    of the group :data:`ENTRY_POINT_GROUP`, tried in that order; ``ValueError`` saying what was tried."""
     if name in BUILDERS:
         return BUILDERS[name]
-    if ":" not in name:
-        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)} "
-                         "or an import path 'package.module:Class'")
-    module_name, _, attr = name.partition(":")
+    if ":" in name:
+        module_name, _, attr = name.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except ImportError as err:
+            raise ValueError(f"model {name!r}: cannot import module {module_name!r} ({err})") from err
+        for part in attr.split("."):
+            obj = getattr(obj, part, None)
+        if obj is None or not callable(obj):
+            raise ValueError(f"model {name!r}: module {module_name!r} has no class {attr!r}")
+        return obj
+    installed = entry_points()
+    if name not in installed:
+        raise ValueError(f"unknown model {name!r}: not a built-in ({', '.join(MODEL_NAMES)}), not an entry point "
+                         f"of the group {ENTRY_POINT_GROUP!r} (installed: {', '.join(installed) or 'none'}) and not "
+                         "an import path 'package.module:Class'")
+    point = installed[name]
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ValueError(f"model {name!r}: cannot import module {module_name!r} ({err})") from err
-    cls = getattr(module, attr, None)
-    if cls is None or not callable(cls):
-        raise ValueError(f"model {name!r}: module {module_name!r} has no class {attr!r}")
-    return cls
+        obj = point.load()
+    except (ImportError, AttributeError) as err:
+        package = f" of {point.dist.name}" if point.dist else ""
+        raise ValueError(f"model {name!r}: cannot load its entry point {point.value!r}{package} ({err})") from err
+    if not callable(obj):
+        raise ValueError(f"model {name!r}: entry point {point.value!r} is not a class")
+    return obj
+
+
+def model_options(builder: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The options a constructor takes besides ``example`` and ``out_dim``: its keyword parameters, or the
+    fields of its class's ``options_type`` dataclass when it takes ``**config``; ``None`` (any option) for
+    ``**config`` without ``options_type`` or a constructor without a readable signature."""
+    declared = getattr(model_class(builder), "options_type", None)
+    if is_dataclass(declared):
+        return tuple(f.name for f in fields(declared) if f.init)
+    try:
+        params = inspect.signature(builder).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin): the build itself will say
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                 and p.name not in ("example", "out_dim"))
 
 
 def model_class(builder: Callable[..., Any]) -> Callable[..., Any]:

@@ -330,14 +330,14 @@ def test_a_new_metanetwork_given_by_import_path_gets_its_row_and_plots(tmp_path)
             for m, t in (("gmn", 0.5), ("my_pkg.nets:TinyNet", 0.6))]
     results = tmp_path / "results.json"
     results.write_text(json.dumps(rows))
-    run = tmp_path / "runs" / "genpred-mixed" / "my_pkg.nets-TinyNet" / "seed0"
+    run = tmp_path / "runs" / "genpred-mixed" / "my_pkg.nets.TinyNet" / "seed0"
     run.mkdir(parents=True)
     pd.DataFrame({"id": ["a", "b"], "true": [0.2, 0.8], "pred": [0.3, 0.7]}).to_csv(run / "predictions.csv",
                                                                                      index=False)
     out = tmp_path / "reports"
     build_report(ReportInputs(results=results, runs=tmp_path / "runs"), out)
     assert "| my_pkg.nets:TinyNet | **0.600 ± 0.000** |" in (out / "report.md").read_text()
-    assert (out / "plots/data/predictions/genpred-mixed_my_pkg.nets_TinyNet.csv").is_file()
+    assert (out / "plots/data/predictions/genpred-mixed_my_pkg.nets.TinyNet.csv").is_file()
 
 
 def test_report_reads_the_outputs_of_real_training_runs(tmp_path):

@@ -222,7 +222,7 @@ def test_train_command_reports_bad_input_clearly(tmp_path):
     assert res.exit_code == 2 and "key=value" in res.output
 
 
-def test_train_command_runs_a_registered_import_path_on_a_stored_dataset(tmp_path):
+def test_train_command_runs_a_settings_method_naming_an_import_path_on_a_stored_dataset(tmp_path):
     from typer.testing import CliRunner
 
     from scalegmn.cli import app
@@ -235,16 +235,16 @@ def test_train_command_runs_a_registered_import_path_on_a_stored_dataset(tmp_pat
     write_dataset(tmp_path / "ds", zip(nets, ["train"] * 16 + ["val"] * 4 + ["test"] * 4), source={}, params={})
     (tmp_path / "settings.yaml").write_text(
         "train:\n  seeds: [0]\n  defaults: {epochs: 2, batch_size: 8, num_threads: 1}\n"
-        "  methods: {'toy_models:ToyMetanet': {model: {hidden: 4}}}\n")
+        "  methods: {toy: {metanetwork: 'toy_models:ToyMetanet', model: {hidden: 4}}}\n")
     res = CliRunner().invoke(app, [
-        "train", "--task", "genpred-tanh", "--model", "toy_models:ToyMetanet", "--seed", "1",
+        "train", "--task", "genpred-tanh", "--model", "toy", "--seed", "1",
         "--dataset", str(tmp_path / "ds"), "--out", str(tmp_path / "run"), "--settings", str(tmp_path / "settings.yaml"),
         "--section", "train", "--config", "lr=0.01", "--no-progress"])
     assert res.exit_code == 0, res.output
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["seed"] == 1 and result["epochs"] == 2 and result["config"]["lr"] == 0.01
     assert result["config"]["model"] == {"hidden": 4} and result["split_sizes"] == {"train": 8, "val": 2, "test": 2}
-    assert "train genpred-tanh/toy_models:ToyMetanet/seed1: 2 epochs" in res.output
+    assert "train genpred-tanh/toy/seed1: 2 epochs" in res.output
 
 
 def test_editing_with_an_invariant_only_model_is_recorded_as_not_applicable(tmp_path):
@@ -275,7 +275,7 @@ def test_benchmark_command_writes_results_json_csv_and_a_summary(tmp_path):
     assert res.exit_code == 0, res.output
     results = json.loads((tmp_path / "results.json").read_text())
     assert [r["seed"] for r in results] == [0, 1] and (tmp_path / "results.csv").is_file()
-    assert (tmp_path / "runs" / "genpred-mixed" / "toy_models-ToyMetanet" / "seed1" / "result.json").is_file()
+    assert (tmp_path / "runs" / "genpred-mixed" / "toy_models.ToyMetanet" / "seed1" / "result.json").is_file()
     assert "benchmark: 2 runs (2 trained, 0 not applicable, 0 failed)" in res.output
 
 

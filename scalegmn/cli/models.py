@@ -39,7 +39,8 @@ def _parse_config(items: list[str]) -> dict:
 
 @app.command("check-symmetry")
 def check_symmetry_cmd(
-    model: str = typer.Argument(..., help="Registered model name or import path package.module:Class."),
+    model: str = typer.Argument(..., help="Built-in model name, entry point of scalegmn.metanetworks or import "
+                                "path package.module:Class."),
     out: Path | None = typer.Option(None, help="Write the rows as JSON here."),
     kind: str = typer.Option(SymmetryCheckConfig.kind, help="Example networks: cnn, mlp or siren."),
     activations: str = typer.Option(",".join(SymmetryCheckConfig.activations),

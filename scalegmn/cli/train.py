@@ -55,7 +55,8 @@ def _shortcuts(amp: bool, compile_: bool, device: str | None, progress: bool) ->
 @app.command("train")
 def train_command(
     task: str = typer.Option(..., help="genpred-relu | genpred-tanh | genpred-mixed | inr-classification | inr-editing"),
-    model: str = typer.Option(..., help="Registered metanetwork name or import path package.module:Class."),
+    model: str = typer.Option(..., help="Metanetwork: a built-in name, an entry point of scalegmn.metanetworks, an "
+                              "import path package.module:Class, or a method of --settings (methods.<name>)."),
     dataset: Path = typer.Option(..., help="Graph dataset directory (the shard stage's output)."),
     out: Path = typer.Option(..., help="Run directory: result.json, history.csv, checkpoint.pt, predictions."),
     seed: int = typer.Option(0, help="Seed of initialisation and data order."),
@@ -70,13 +71,15 @@ def train_command(
     verify: bool | None = VERIFY,
 ) -> None:
     """Train and evaluate one metanetwork on one task (works under `torchrun --nproc-per-node N`)."""
-    from scalegmn.run.benchmark import resolve_config
+    from scalegmn.run.benchmark import metanetwork, resolve_config
     from scalegmn.run.trainer import train
 
+    values, where = _settings(settings, section), _where(settings, section)
     try:
-        cfg = resolve_config(_settings(settings, section), task, model, _where(settings, section)).with_overrides(
+        cfg = resolve_config(values, task, model, where).with_overrides(
             list(config) + _shortcuts(amp, compile_, device, progress))
-        train(task, model, dataset, seed=seed, out_dir=out, config=cfg, method=model, resume=resume, verify=verify)
+        train(task, metanetwork(values, model, where), dataset, seed=seed, out_dir=out, config=cfg, method=model,
+              resume=resume, verify=verify)
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -85,7 +88,8 @@ def train_command(
 @app.command("benchmark")
 def benchmark_command(
     tasks: str = typer.Option(..., help="Comma-separated task names."),
-    methods: str = typer.Option(..., help="Comma-separated metanetwork names or import paths."),
+    methods: str = typer.Option(..., help="Comma-separated methods: built-in names, entry points of "
+                                "scalegmn.metanetworks, import paths package.module:Class or methods of --settings."),
     seeds: str = typer.Option("0,1,2", help="Comma-separated seeds."),
     dataset: list[str] = typer.Option(..., "--dataset", help="KIND=PATH with KIND cnn, inr or a task name; repeatable."),
     out: Path = typer.Option(Path("reports/runs"), help="Root of the run directories <task>/<method>/seed<k>."),

@@ -67,10 +67,11 @@ class ScaleGMN(nn.Module):
     sizes and at most ``max_layers`` layers. Edge features narrower than the example's are zero-padded.
 
     ``supports_equivariant``: it can be built with ``equivariant=True``; :attr:`equivariant` says whether
-    this instance was.
+    this instance was. ``options_type``: its keyword options are the fields of :class:`ScaleGMNConfig`.
     """
 
     supports_equivariant = True
+    options_type = ScaleGMNConfig
 
     @property
     def equivariant(self) -> bool:

@@ -24,6 +24,7 @@ from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confu
     learning_curves, scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, ordered, \
     summarize
+from scalegmn.registry import method_slug
 from scalegmn.run.benchmark import run_dir
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, HISTORY_FILE, PREDICTIONS_FILE, confusion_matrix, \
     read_edit_examples, read_history, read_predictions
@@ -66,7 +67,8 @@ class ReportOutputs:
 
 
 def slug(name: str) -> str:
-    """A file-name-safe form of a task, method or zoo name."""
+    """A file-name-safe form of a task or zoo name (methods: :func:`scalegmn.registry.method_slug`, as their
+    run folders)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "unnamed"
 
 
@@ -167,13 +169,13 @@ class _Builder:
             value = run.test.get(metric, math.nan)
             title = f"{method} (seed {run.seed}): {summary.info.label(metric, arrow=False)} {value:.3f}"
             if kind == "regression":
-                self.files[f"plots/data/predictions/{task}_{slug(method)}.csv"] = _csv(
+                self.files[f"plots/data/predictions/{task}_{method_slug(method)}.csv"] = _csv(
                     frame.rename(columns={"true": "target", "pred": "prediction"}))
                 scatters.append(ScatterPanel(title, frame["true"].to_numpy(), frame["pred"].to_numpy(),
                                              is_scalegmn(method)))
             else:
                 matrix = confusion_matrix(frame, path)
-                self.files[f"plots/data/confusion/{task}_{slug(method)}.csv"] = _csv(
+                self.files[f"plots/data/confusion/{task}_{method_slug(method)}.csv"] = _csv(
                     frame[["true", "pred"]].round().astype("int64").rename(
                         columns={"true": "actual", "pred": "predicted"}))
                 confusions.append(ConfusionPanel(title, matrix, is_scalegmn(method)))
@@ -198,7 +200,7 @@ class _Builder:
             if "train_loss" not in history.columns or column not in history.columns:
                 continue
             frame = history[["epoch", "train_loss", column]].rename(columns={column: "val_metric"})
-            self.files[f"plots/data/curves/{task}_{slug(method)}.csv"] = _csv(frame)
+            self.files[f"plots/data/curves/{task}_{method_slug(method)}.csv"] = _csv(frame)
             curves[method] = (frame["epoch"].to_numpy(), frame["train_loss"].to_numpy(),
                               frame["val_metric"].to_numpy())
         if not curves:
@@ -216,7 +218,7 @@ class _Builder:
             png = image_grid(f"{method} (seed {run.seed})",
                              {"original": ex.original, "edited": ex.edited, "target": ex.target},
                              self.inputs.edit_examples)
-            images.append(Image(f"{slug(summary.task)}_edits_{slug(method)}", png, f"{summary.info.title}: "
+            images.append(Image(f"{slug(summary.task)}_edits_{method_slug(method)}", png, f"{summary.info.title}: "
                                 f"original, edited and target images, {method} (seed {run.seed})."))
         return images
 

@@ -2,13 +2,16 @@
 
 Run settings come from one mapping (the ``train:`` section of ``params.yaml`` is one)::
 
-    defaults: {epochs: 20, batch_size: 32, ...}          # TrainConfig fields, model options under `model`
+    defaults: {epochs: 20, batch_size: 32, ...}          # TrainConfig fields, shared model options under `model`
     tasks:    {inr-editing: {image_size: 8, ...}, ...}   # per task
-    methods:  {scalegmn: {model: {hidden: 32}}, ...}     # per method
+    methods:  {scalegmn: {model: {hidden: 32}}, ...}     # per method; `metanetwork:` names a plug-in's class
     runs:     {genpred-relu/statnn: {lr: 3e-3}, ...}     # per (task, method), rarely needed
 
-merged in that order (``model`` dictionaries merge key by key). Results are the runs' ``result.json``
-records (``scalegmn.run.trainer``), collected into ``results.json`` and a tidy CSV.
+merged in that order (``model`` options as :func:`resolve_config` says). A method is a built-in name, an
+entry point of ``scalegmn.metanetworks``, an import path, or a ``methods`` key whose ``metanetwork`` is one of
+those (``layer-norms: {metanetwork: "scalegmn_layer_norms:LayerNorms"}``; :func:`metanetwork`). Runs are written to
+:func:`run_dir`; results are the runs' ``result.json`` records (``scalegmn.run.trainer``), collected into
+``results.json`` and a tidy CSV.
 """
 
 from __future__ import annotations
@@ -24,48 +27,89 @@ import pandas as pd
 
 from scalegmn.io import atomic_file, write_json
 from scalegmn.config import ConfigError, check_keys
+from scalegmn.registry import METHOD_NAME, METHOD_NAME_RULE, method_slug, model_options, resolve
 from scalegmn.tasks import TASKS, get_task
 from scalegmn.run.checkpoint import fingerprint_diff
 from scalegmn.run.config import TrainConfig
 from scalegmn.run.trainer import NonFiniteError, read_result, run_fingerprint, train
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
-BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets")  # read by the pipeline's train stage
+# read by the pipeline (pipelines/train.py; the task x method matrices of dvc.yaml), not by resolve_config
+BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets", "genpred", "inr_classification", "inr_editing")
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in (extra or {}).items():
-        if key == "model" and isinstance(value, dict):
-            out["model"] = {**out.get("model", {}), **value}
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+def _table(settings: dict[str, Any], section: str, where: str) -> dict[str, Any]:
+    table = settings.get(section) or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: section {section!r} must be a mapping")
+    return table
+
+
+def metanetwork(settings: dict[str, Any], method: str, where: str = "train settings") -> str:
+    """The model ``method`` trains: its ``methods.<method>.metanetwork`` (a built-in, entry-point or import-path
+    name), else ``method`` itself; method names in ``methods`` must be :data:`~scalegmn.registry.METHOD_NAME`
+    (they name folders and DVC stages), a :class:`ConfigError` says so otherwise."""
+    methods = _table(settings, "methods", where)
+    for name in methods:
+        if not isinstance(name, str) or not METHOD_NAME.fullmatch(name):
+            raise ConfigError(f"{where}: methods: method name {name!r} is not {METHOD_NAME_RULE} (it names "
+                              "folders and DVC stages); name the method, e.g. 'layer-norms', and give its class "
+                              "as metanetwork: 'package.module:Class'")
+    entry = methods.get(method)
+    spec = entry.get("metanetwork", method) if isinstance(entry, dict) else method
+    if not isinstance(spec, str):
+        raise ConfigError(f"{where}: methods: {method}: metanetwork: expected a model name or import path, "
+                          f"got {spec!r}")
+    return spec
 
 
 def resolve_config(settings: dict[str, Any], task: str, method: str, where: str = "train settings") -> TrainConfig:
     """The :class:`TrainConfig` of one (task, method) from layered settings (see the module docstring);
     top-level keys must be :data:`SETTINGS_KEYS` or :data:`BENCHMARK_KEYS` (the latter are not read here) and
-    ``tasks`` keys task names; a :class:`ConfigError` names ``where`` and the key otherwise."""
+    ``tasks`` keys task names; a :class:`ConfigError` names ``where`` and the key otherwise.
+
+    Model options: ``defaults.model`` and ``tasks.<task>.model`` are shared defaults, each given only to a
+    metanetwork whose constructor takes it (:func:`~scalegmn.registry.model_options`): one ``hidden: 32`` sizes
+    every built-in without breaking a plug-in that has no ``hidden``. ``methods.<method>.model`` and
+    ``runs.<task>/<method>.model`` are the method's own and strict: an option its constructor does not take is
+    an error naming the method and the option. Shared defaults stay (rather than options per method only) so
+    that the built-ins are sized in one place, as the profiles do.
+    """
     check_keys(settings, list(SETTINGS_KEYS + BENCHMARK_KEYS), where, "section")
-    check_keys(settings.get("tasks") or {}, list(TASKS), f"{where}: tasks", "task")
-    layers: list[Any] = [settings.get("defaults")]
-    for section, key in (("tasks", task), ("methods", method), ("runs", f"{task}/{method}")):
-        table = settings.get(section) or {}
-        if not isinstance(table, dict):
-            raise ConfigError(f"{where}: section {section!r} must be a mapping")
-        layers.append(table.get(key))
+    check_keys(_table(settings, "tasks", where), list(TASKS), f"{where}: tasks", "task")
+    spec = metanetwork(settings, method, where)
+    here = f"{where} ({task}/{method})"
+    layers = [("defaults", settings.get("defaults"))]
+    layers += [(section, _table(settings, section, where).get(key))
+               for section, key in (("tasks", task), ("methods", method), ("runs", f"{task}/{method}"))]
     values: dict[str, Any] = {}
-    for layer in layers:
+    shared: dict[str, Any] = {}
+    own: dict[str, Any] = {}
+    for section, layer in layers:
         if layer is not None and not isinstance(layer, dict):
             raise ConfigError(f"{where}: settings for {task}/{method} must be mappings, got {layer!r}")
-        values = _merge(values, layer or {})
-    return TrainConfig.from_dict(values, f"{where} ({task}/{method})")
+        layer = copy.deepcopy(layer or {})
+        if section == "methods":
+            layer.pop("metanetwork", None)
+        model = layer.pop("model", None) or {}
+        if not isinstance(model, dict):
+            raise ConfigError(f"{here}: {section}: model: expected a mapping of model options, got {model!r}")
+        (own if section in ("methods", "runs") else shared).update(model)
+        values |= layer
+    try:
+        accepted = model_options(resolve(spec))
+    except ValueError as err:
+        raise ConfigError(f"{here}: {err}") from None
+    if accepted is not None:
+        check_keys(own, list(accepted), f"{here}: method {method!r} ({spec})", "model option")
+    values["model"] = {k: v for k, v in shared.items() if accepted is None or k in accepted} | own
+    return TrainConfig.from_dict(values, here)
 
 
 def run_dir(root: str | Path, task: str, method: str, seed: int) -> Path:
-    """``root/<task>/<method>/seed<k>`` (an import-path method name has ``:`` replaced by ``-``)."""
-    return Path(root) / task / method.replace(":", "-") / f"seed{seed}"
+    """``root/<task>/<method slug>/seed<k>`` (:func:`~scalegmn.registry.method_slug`: ``pkg.mod:Class`` is
+    ``pkg.mod.Class``)."""
+    return Path(root) / task / method_slug(method) / f"seed{seed}"
 
 
 @dataclass
@@ -108,8 +152,8 @@ class Benchmark:
         record, ``status: failed`` for a run that went non-finite."""
         dataset = self.dataset_for(task)
         try:
-            result = train(task, method, dataset, seed=seed, out_dir=out, config=config, method=method,
-                           resume=resume, verify=self.verify)
+            result = train(task, metanetwork(self.settings, method, self.where), dataset, seed=seed, out_dir=out,
+                           config=config, method=method, resume=resume, verify=self.verify)
         except NonFiniteError as err:
             assert err.result is not None
             return err.result
@@ -127,7 +171,8 @@ class Benchmark:
         previous = read_result(out)
         if previous.get("status") == "failed":
             return None
-        wanted = run_fingerprint(task, method, seed, self.dataset_for(task), config)
+        wanted = run_fingerprint(task, method, seed, self.dataset_for(task), config,
+                                 metanetwork(self.settings, method, self.where))
         if previous.get("fingerprint") == wanted:
             return previous
         if previous.get("fingerprint") is None:
@@ -138,12 +183,13 @@ class Benchmark:
 
     def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None) -> list[dict[str, Any]]:
         """Every run, in task, method, seed order; returns the result records (failed runs included). Every
-        task, dataset and configuration, and with ``resume`` every finished result, is checked before the
-        first run starts."""
+        task, dataset, method name and configuration, and with ``resume`` every finished result, is checked
+        before the first run starts."""
         for task in self.tasks:
             get_task(task)
             self.dataset_for(task)
             for method in self.methods:
+                method_slug(method)
                 config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
                 for seed in self.seeds if resume else ():
                     self.finished(task, method, seed, out_root, config)

@@ -386,13 +386,15 @@ def _open(dataset: str | os.PathLike | GraphDatasetBase, verify: bool | None = N
 
 
 def run_fingerprint(task: str, method: str, seed: int, dataset: str | os.PathLike | GraphDatasetBase,
-                    config: TrainConfig) -> dict[str, Any]:
-    """What a run's result depends on: task, method, seed, the dataset's content fingerprint, the number of
+                    config: TrainConfig, metanetwork: str | None = None) -> dict[str, Any]:
+    """What a run's result depends on: task, method (and the ``metanetwork`` it trains when that is not the
+    method's own name), seed, the dataset's content fingerprint, the number of
     processes (the last batch of an epoch is cut to a multiple of it), every option of
     :meth:`TrainConfig.fingerprint` and every option of the task (its options dataclass, defaults filled in).
     A checkpoint resumes, and a finished result is reused, only when it records an equal fingerprint."""
     content = _open(dataset, verify=False).content_fingerprint()
-    return {"task": task, "method": method, "seed": seed, "dataset": content,
+    model = {} if metanetwork in (None, method) else {"metanetwork": metanetwork}
+    return {"task": task, "method": method, **model, "seed": seed, "dataset": content,
             "world_size": distributed_from_env().world_size, **config.fingerprint(),
             **config.for_task(get_task(task)).task_options}
 
@@ -404,7 +406,8 @@ def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gra
 
     Args:
         task: a task name (:data:`scalegmn.tasks.TASKS`).
-        model: a registered metanetwork name, an import path ``pkg.module:Class``, or a factory.
+        model: a built-in metanetwork name, an entry point of ``scalegmn.metanetworks``, an import path
+            ``pkg.module:Class`` (:func:`scalegmn.registry.resolve`), or a factory.
         dataset: a graph dataset directory (``scalegmn.data.open_dataset``) or a dataset object.
         resume: continue from ``out_dir/checkpoint.pt`` when it exists (same task/method/seed/config).
         stop_after_epoch: end this call after that many epochs, as if interrupted (returns ``None``).
@@ -443,7 +446,7 @@ def _train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | Gr
         spec = get_task(task)
         cfg = cfg.for_task(spec)
         data = _open(dataset, verify)
-        fingerprint = run_fingerprint(task, name, seed, data, cfg)
+        fingerprint = run_fingerprint(task, name, seed, data, cfg, model_name(model))
         try:
             trainer = Trainer(spec, model, data, seed, out_dir, cfg, name, ctx, device, fingerprint)
         except NotApplicableError as err:

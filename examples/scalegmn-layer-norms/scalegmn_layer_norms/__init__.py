@@ -1,11 +1,13 @@
-"""A worked example of plugging a new metanetwork into scalegmn (see README, "Add your metanetwork").
+"""A worked example of a scalegmn plug-in: a metanetwork in its own package (see README, "Add your metanetwork").
 
 ``LayerNorms`` predicts from the log-norm of every layer's weights and of every layer's biases. It is
 permutation invariant (sums over neurons) but not scale invariant (a ReLU rescaling moves norms between
-layers), which the symmetry checker reports. Use it by import path, with ``examples/`` on ``PYTHONPATH``:
+layers), which the symmetry checker reports. Installed, it is the method ``layer-norms`` (the entry point
+in ``pyproject.toml``); without installing it, it is ``scalegmn_layer_norms:LayerNorms`` with this package's
+folder on ``PYTHONPATH``:
 
-    PYTHONPATH=examples scalegmn check-symmetry layer_norms:LayerNorms
-    PYTHONPATH=examples scalegmn train --task genpred-relu --model layer_norms:LayerNorms ...
+    .venv/bin/pip install -e examples/scalegmn-layer-norms && .venv/bin/scalegmn check-symmetry layer-norms
+    PYTHONPATH=examples/scalegmn-layer-norms .venv/bin/scalegmn check-symmetry scalegmn_layer_norms:LayerNorms
 """
 
 from __future__ import annotations
