@@ -2,8 +2,9 @@
 
 Files (DVCLive's layout): ``plots/metrics/train/loss.tsv``, ``plots/metrics/lr.tsv`` and
 ``plots/metrics/val/<metric>.tsv``, each with columns ``step`` (the epoch, 1-based) and the metric's name,
-one row per epoch; ``metrics.json``, the summary: the latest value of each metric, ``step`` (the last epoch)
-and, once the run has finished, ``test`` (test metrics at the best validation epoch) and ``best_epoch``.
+one row per epoch; ``metrics.json``, the summary: the latest value of each metric (left out while it is not
+finite), ``step`` (the last epoch) and, once the run has finished, ``test`` (test metrics at the best validation
+epoch) and ``best_epoch``.
 No timestamps are logged, so the files are a deterministic function of the run's numbers.
 
 The trainer keeps the same rows in its checkpoint and rewrites this directory from them whenever it starts
@@ -16,6 +17,7 @@ any other column (``lr``) keeps its name.
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -67,11 +69,19 @@ class HistoryLog:
             self.log_epoch(row)
 
     def log_epoch(self, row: dict[str, Any]) -> None:
-        """One history row (``epoch`` plus float columns) as step ``epoch``; rewrites ``metrics.json``."""
+        """One history row (``epoch`` plus float columns) as step ``epoch``; rewrites ``metrics.json``. A
+        non-finite value is written to its metric file (as ``nan``/``inf``) but never to the summary."""
         self.live.step = int(row["epoch"])
         for column, value in row.items():
-            if column != "epoch":
-                self.live.log_metric(metric_name(column), value)
+            if column == "epoch":
+                continue
+            self.live.log_metric(metric_name(column), value)
+            if not math.isfinite(value):
+                *parents, key = metric_name(column).split("/")
+                node = self.live.summary
+                for part in parents:
+                    node = node[part]
+                del node[key]
         self.live.make_summary()
 
     def finish(self, test: dict[str, float], best_epoch: int) -> None:
