@@ -1,7 +1,9 @@
-"""Training loop: outputs per the contract, learning, schedules, data order and exact resume."""
+"""Training loop: outputs per the contract, learning, schedules, data order, exact resume, and the per-epoch
+history through DVCLive."""
 
 import csv
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from toy_models import ToyMetanet
 from scalegmn.tasks import TASKS, get_task
 from scalegmn.run.checkpoint import CHECKPOINT
 from scalegmn.run.config import TrainConfig
+from scalegmn.run.history import column_name, metric_name, read_history
 from scalegmn.run.trainer import train, warmup_schedule
 
 RESULT_KEYS = {"task", "method", "seed", "test", "val", "best_epoch", "epochs", "wall_seconds", "num_params",
@@ -47,9 +50,9 @@ def test_run_writes_result_history_and_predictions_per_contract(tmp_path):
     assert saved["task"] == "genpred-mixed" and saved["method"] == "toy" and saved["epochs"] == 3
     assert set(saved["test"]) >= {"kendall_tau", "r2", "mse"} and 1 <= saved["best_epoch"] <= 3
     assert saved["num_params"] == sum(p.numel() for p in ToyMetanet(cnn_dataset()[0], 1, hidden=8).parameters())
-    with open(tmp_path / "history.csv") as fh:
-        history = list(csv.DictReader(fh))
-    assert [int(r["epoch"]) for r in history] == [1, 2, 3] and "val_kendall_tau" in history[0]
+    history = read_history(tmp_path)
+    assert history["epoch"].tolist() == [1, 2, 3] and {"train_loss", "lr", "val_kendall_tau"} <= set(history)
+    assert not (tmp_path / "history.csv").exists()
     with open(tmp_path / "predictions.csv") as fh:
         preds = list(csv.DictReader(fh))
     assert len(preds) == 8 and set(preds[0]) == {"id", "true", "pred"} and preds[0]["id"] == "cnn-40"
@@ -107,6 +110,88 @@ def test_interrupted_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, a
         assert all(torch.equal(a[part][k], b[part][k]) for k in a[part]), part
     assert a["history"] == b["history"]
     assert (tmp_path / "full" / "predictions.csv").read_text() == (tmp_path / "cut" / "predictions.csv").read_text()
+
+
+def dvclive_rows(run_dir):
+    """Every DVCLive metric file of a run: {path below dvclive/: [row without the timestamp column, ...]}."""
+    out = {}
+    for path in sorted((run_dir / "dvclive").rglob("*.tsv")):
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        out[path.relative_to(run_dir / "dvclive").as_posix()] = [
+            {k: v for k, v in r.items() if k != "timestamp"} for r in rows]
+    return out
+
+
+def test_training_logs_every_epoch_to_dvclive(tmp_path):
+    train("genpred-relu", ToyMetanet, cnn_dataset(), seed=0, out_dir=tmp_path, config=config())
+    rows = dvclive_rows(tmp_path)
+    metrics = [m.name for m in get_task("genpred-relu").metrics]
+    expected = {"plots/metrics/train/loss.tsv", "plots/metrics/lr.tsv", "plots/metrics/val/loss.tsv",
+                *(f"plots/metrics/val/{m}.tsv" for m in metrics)}
+    assert set(rows) == expected
+    for name, file_rows in rows.items():
+        assert [int(r["step"]) for r in file_rows] == [1, 2, 3], name
+    saved = torch.load(tmp_path / CHECKPOINT, weights_only=False)["history"]
+    assert [float(r["loss"]) for r in rows["plots/metrics/train/loss.tsv"]] == [h["train_loss"] for h in saved]
+    history = read_history(tmp_path)
+    assert history.to_dict("records") == [{c: row[c] for c in history.columns} for row in saved]
+    assert set(history.columns) == set(saved[0])
+
+
+def test_dvclive_summary_holds_test_metrics_and_best_epoch(tmp_path):
+    result = train("genpred-mixed", ToyMetanet, cnn_dataset(), seed=0, out_dir=tmp_path, config=config())
+    summary = json.loads((tmp_path / "dvclive" / "metrics.json").read_text())
+    assert summary["test"] == result["test"] and summary["best_epoch"] == result["best_epoch"]
+    assert summary["step"] == 3 and set(summary["val"]) == {"loss", *result["test"]}
+    assert not (tmp_path / "dvclive" / "dvc.yaml").exists() and not (tmp_path / "dvclive" / "report.html").exists()
+
+
+def test_resumed_run_dvclive_history_matches_uninterrupted(tmp_path):
+    ds, cfg = cnn_dataset(), config(epochs=5)
+    train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "full", config=cfg)
+    train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "cut", config=cfg, stop_after_epoch=3)
+    # a kill -9 after epoch 3's checkpoint: its DVCLive rows not yet (or half) written
+    for path in (tmp_path / "cut" / "dvclive").rglob("*.tsv"):
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(lines[:-1]) + (lines[-1][:5] if path.stem == "loss" else ""))
+    train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "cut", config=cfg)
+    full, cut = dvclive_rows(tmp_path / "full"), dvclive_rows(tmp_path / "cut")
+    assert full == cut and all(len(rows) == 5 for rows in full.values())
+    assert read_history(tmp_path / "full").equals(read_history(tmp_path / "cut"))
+    summaries = [json.loads((tmp_path / run / "dvclive" / "metrics.json").read_text()) for run in ("full", "cut")]
+    assert summaries[0] == summaries[1]
+
+
+def test_a_run_started_over_leaves_no_steps_of_the_previous_run(tmp_path):
+    ds = cnn_dataset()
+    train("genpred-relu", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(epochs=4))
+    train("genpred-relu", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(epochs=2), resume=False)
+    assert read_history(tmp_path)["epoch"].tolist() == [1, 2]
+    assert all(len(rows) == 2 for rows in dvclive_rows(tmp_path).values())
+
+
+def test_trainer_leaves_dvc_yaml_untouched(tmp_path, monkeypatch):
+    """Run in a Git repository whose dvc.yaml lists stages (and has no .dvc/): DVCLive writes only its folder."""
+    (tmp_path / "dvc.yaml").write_bytes(b"stages:\n  train:\n    cmd: python train.py\n")
+    before = (tmp_path / "dvc.yaml").read_bytes()
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.chdir(tmp_path)
+    train("genpred-relu", ToyMetanet, cnn_dataset(), seed=0, out_dir="run", config=config(epochs=2))
+    assert (tmp_path / "dvc.yaml").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "dvc.yaml", "run"]  # no dvc init, no .dvcignore
+    assert not list((tmp_path / "run").rglob("dvc.yaml")) and (tmp_path / "run" / "dvclive" / "metrics.json").is_file()
+
+
+@pytest.mark.parametrize("column, metric", [("train_loss", "train/loss"), ("val_kendall_tau", "val/kendall_tau"),
+                                            ("lr", "lr")])
+def test_history_columns_and_dvclive_metric_names_map_one_to_one(column, metric):
+    assert metric_name(column) == metric and column_name(metric) == column
+
+
+def test_reading_a_run_without_history_names_the_folder(tmp_path):
+    with pytest.raises(ValueError, match="dvclive/plots/metrics: no training history"):
+        read_history(tmp_path)
 
 
 def test_resuming_with_another_configuration_is_refused(tmp_path):

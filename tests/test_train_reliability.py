@@ -3,6 +3,7 @@ dataset or configuration, and one run directory is trained by one process at a t
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,7 @@ from scalegmn.run.benchmark import Benchmark, run_dir
 from scalegmn.cli import app
 from scalegmn.data import InMemoryGraphDataset, ShardConfig, open_dataset, write_dataset
 from scalegmn.data.synthetic import synthetic_cnn_zoo
+from scalegmn.run.history import read_history
 from scalegmn.run.trainer import LOCK_FILE, NonFiniteError, TrainConfig, train
 
 runner = CliRunner()
@@ -223,3 +225,37 @@ def test_a_run_started_over_removes_the_previous_result_first(tmp_path):
         train("genpred-relu", "mlp", tmp_path / "ds", seed=0, out_dir=tmp_path / "run", resume=False,
               config=config(model={"hidden": 8, "no_such_option": 1}))
     assert not (tmp_path / "run" / "result.json").exists()
+
+
+def test_undefined_metrics_never_reach_the_dvclive_summary(tmp_path):
+    constant = nets()
+    for net in constant:
+        net.meta["score"] = 0.5  # Kendall τ of constant targets is undefined
+    stored(tmp_path / "ds", constant)
+    with pytest.raises(NonFiniteError, match="undefined|non-finite"):
+        train("genpred-relu", "mlp", tmp_path / "ds", seed=0, out_dir=tmp_path / "run", config=config())
+    summary = json.loads((tmp_path / "run" / "dvclive" / "metrics.json").read_text())
+    assert "test" not in summary and "best_epoch" not in summary
+    assert set(summary["val"]) == {"loss", "mse"}  # τ and R² are nan every epoch: in the history, not the summary
+    assert read_history(tmp_path / "run")["val_kendall_tau"].isna().all()
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["status"] == "failed"
+
+
+def test_dvclive_ignores_dvc_pipeline_resume_and_studio_settings(tmp_path, monkeypatch):
+    """As under `dvc repro` with a Studio token: nothing is posted (a local "Studio" sees no connection),
+    no earlier steps are resumed, nothing is written outside the run directory."""
+    stored(tmp_path / "ds", nets())
+    train("genpred-relu", "mlp", tmp_path / "ds", seed=0, out_dir=tmp_path / "run", config=config(epochs=3))
+    with socket.create_server(("127.0.0.1", 0)) as studio:
+        studio.settimeout(0.5)
+        for key, value in {"DVC_ROOT": str(tmp_path), "DVC_EXP_NAME": "exp", "DVCLIVE_RESUME": "true",
+                           "DVC_STUDIO_TOKEN": "token", "DVC_STUDIO_REPO_URL": "repo",
+                           "DVC_STUDIO_URL": f"http://127.0.0.1:{studio.getsockname()[1]}"}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(tmp_path)
+        train("genpred-relu", "mlp", tmp_path / "ds", seed=0, out_dir=tmp_path / "run", config=config(), resume=False)
+        with pytest.raises(TimeoutError):
+            studio.accept()
+    summary = json.loads((tmp_path / "run" / "dvclive" / "metrics.json").read_text())
+    assert summary["step"] == 2 and summary["best_epoch"] in (1, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "run"]

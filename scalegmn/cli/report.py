@@ -11,7 +11,7 @@ from scalegmn.cli.main import OVERWRITE, app, console
 def report(
     results: Path = typer.Option(Path("reports/results.json"), help="Benchmark results: a JSON list of run results."),
     runs: Path | None = typer.Option(Path("reports/runs"), help="Run directories <task>/<method>/seed<k>/ "
-                                     "(predictions.csv, edit_examples.npz, history.csv)."),
+                                     "(predictions.csv, edit_examples.npz, dvclive/)."),
     out: Path = typer.Option(Path("reports"), help="Write report.md, report.html, summary.json, tables/, plots/ here."),
     zoo: list[Path] = typer.Option([], help="A model zoo directory to describe (repeatable)."),
     symmetry: Path | None = typer.Option(None, help="Symmetry-checker rows (scalegmn check-symmetry --out): a JSON "

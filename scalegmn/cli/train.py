@@ -58,7 +58,8 @@ def train_command(
     model: str = typer.Option(..., help="Metanetwork: a built-in name, an entry point of scalegmn.metanetworks, an "
                               "import path package.module:Class, or a method of --settings (methods.<name>)."),
     dataset: Path = typer.Option(..., help="Graph dataset directory (the shard stage's output)."),
-    out: Path = typer.Option(..., help="Run directory: result.json, history.csv, checkpoint.pt, predictions."),
+    out: Path = typer.Option(..., help="Run directory: result.json, dvclive/ (per-epoch history), checkpoint.pt, "
+                             "predictions."),
     seed: int = typer.Option(0, help="Seed of initialisation and data order."),
     config: list[str] = typer.Option([], "--config", help="Training option key=value (model.hidden=64 for a model option); repeatable."),
     settings: Path | None = typer.Option(None, help="YAML file of layered settings (defaults/tasks/methods/runs)."),

@@ -26,8 +26,9 @@ from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_sca
     summarize
 from scalegmn.registry import method_slug
 from scalegmn.run.benchmark import run_dir
-from scalegmn.report.runs import EDIT_EXAMPLES_FILE, HISTORY_FILE, PREDICTIONS_FILE, confusion_matrix, \
-    read_edit_examples, read_history, read_predictions
+from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion_matrix, read_edit_examples, \
+    read_predictions
+from scalegmn.run.history import HISTORY_FILE, read_history
 from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, pivot_check_table, \
     records_table, task_frame, task_table
 from scalegmn.report.timings import group_stages, read_timings
@@ -195,7 +196,7 @@ class _Builder:
         metric, task = summary.info.main_metric, slug(summary.task)
         curves = {}
         for method, run, path in self._best_runs(summary, HISTORY_FILE):
-            history = read_history(path)
+            history = read_history(path.parents[1])  # path: <run dir>/dvclive/metrics.json
             column = f"val_{metric}"
             if "train_loss" not in history.columns or column not in history.columns:
                 continue

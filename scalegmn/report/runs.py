@@ -10,7 +10,6 @@ import pandas as pd
 
 PREDICTIONS_FILE = "predictions.csv"
 EDIT_EXAMPLES_FILE = "edit_examples.npz"
-HISTORY_FILE = "history.csv"
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
@@ -33,15 +32,6 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
         return frame.astype({"true": "float64", "pred": "float64"})[["id", "true", "pred"]]
     except ValueError as err:
         raise ValueError(f"{path}: non-numeric true/pred ({err})") from None
-
-
-def read_history(path: str | Path) -> pd.DataFrame:
-    """``history.csv``: one row per epoch, columns ``epoch``, ``train_loss``, ``val_<metric>``, ..."""
-    path = Path(path)
-    frame = _read_csv(path, "training history")
-    if "epoch" not in frame.columns:
-        raise ValueError(f"{path}: missing column epoch")
-    return frame
 
 
 def confusion_matrix(frame: pd.DataFrame, where: str | Path) -> np.ndarray:

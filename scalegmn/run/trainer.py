@@ -4,17 +4,16 @@ resume, and DistributedDataParallel under ``torchrun``.
 
 Determinism: the training order of epoch ``e`` is a permutation seeded by ``(seed, e)``, so a run resumed
 from its checkpoint (model, optimizer, scheduler, scaler, RNG states, best state, history) ends with exactly
-the result of an uninterrupted run. Under DDP every global batch of ``batch_size`` rows is split across the
-ranks (rank ``r`` takes rows ``r, r+W, ...``) and the loss is normalised by the global batch size, so the
-averaged gradient equals the single-process one.
+the result of an uninterrupted run and the same per-epoch history in ``dvclive/`` (:mod:`scalegmn.run.history`,
+rewritten from the checkpoint's rows whenever a run starts). Under DDP every global batch of ``batch_size`` rows
+is split across the ranks (rank ``r`` takes rows ``r, r+W, ...``) and the loss is normalised by the global batch
+size, so the averaged gradient equals the single-process one.
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import gc
-import io
 import json
 import math
 import os
@@ -31,13 +30,14 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from scalegmn.io import atomic_file, exclusive_lock, write_json, write_text
+from scalegmn.io import atomic_file, exclusive_lock, write_json
 from scalegmn.runtime import retain_freed_memory
 from scalegmn.data import GraphDatasetBase, open_dataset
 from scalegmn.data.loader import GraphLoader
 from scalegmn.data.transforms import Compose, PhaseCanonicalize
 from scalegmn.run.checkpoint import CHECKPOINT, load_checkpoint, rng_state, seed_everything, set_rng_state
 from scalegmn.run.config import TrainConfig
+from scalegmn.run.history import HistoryLog
 from scalegmn.run.distributed import (Distributed, choose_device, describe_device, distributed_from_env, gather,
                                       init_process_group)
 from scalegmn.tasks import TASKS, NotApplicableError, Objective, Task, get_task
@@ -95,18 +95,6 @@ def warmup_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int) -> torc
     """Linear warm-up from ``lr / warmup_steps`` to ``lr`` over ``warmup_steps`` steps, then constant."""
     steps = max(1, warmup_steps)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / steps))
-
-
-def history_csv(rows: list[dict[str, Any]]) -> str:
-    """The per-epoch log as CSV text (columns: union of keys, first row's order first)."""
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------- one run
@@ -296,6 +284,7 @@ class Trainer:
             self.scaler.load_state_dict(saved["scaler"])
             set_rng_state(saved["rng"])
             state = {k: saved[k] for k in state}
+        log = HistoryLog(self.out_dir, state["history"]) if self.ctx.is_main else None
         session_start = time.perf_counter()
         wall_before = state["wall_seconds"]
         total = len(self.splits["train"]) * cfg.epochs
@@ -312,9 +301,9 @@ class Trainer:
                 state["best_epoch"] = epoch + 1
                 state["best_val"] = val.metrics
                 state["best_state"] = {k: v.detach().cpu().clone() for k, v in self.raw.state_dict().items()}
-            state["history"].append({"epoch": epoch + 1, "train_loss": train_loss,
-                                     "lr": self.scheduler.get_last_lr()[0],
-                                     **{f"val_{k}": v for k, v in val.metrics.items()}})
+            row = {"epoch": epoch + 1, "train_loss": train_loss, "lr": self.scheduler.get_last_lr()[0],
+                   **{f"val_{k}": v for k, v in val.metrics.items()}}
+            state["history"].append(row)
             state["epoch"] = epoch + 1
             state["wall_seconds"] = wall_before + time.perf_counter() - session_start
             bar.set_postfix(loss=f"{train_loss:.4g}", **{selection: f"{val.metrics[selection]:.4g}"})
@@ -322,8 +311,8 @@ class Trainer:
                                   "optimizer": self.optimizer.state_dict(),
                                   "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
                                   "rng": rng_state()})
-            if self.ctx.is_main:
-                write_text(self.out_dir / "history.csv", history_csv(state["history"]))
+            if log is not None:  # after the checkpoint: a kill in between is repaired when the run resumes
+                log.log_epoch(row)
             if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < cfg.epochs:
                 bar.close()
                 return None
@@ -354,7 +343,8 @@ class Trainer:
             "config": asdict(cfg),
             "fingerprint": self.fingerprint,
         }
-        if self.ctx.is_main:
+        if log is not None:
+            log.finish(test.metrics, state["best_epoch"])
             ids = self._network_ids(torch.from_numpy(self.dataset.rows(test.rows)))
             objective.save_outputs(self.out_dir, ids, test.prediction, test.target)
             write_json(self.out_dir / "result.json", result)
@@ -402,7 +392,8 @@ def run_fingerprint(task: str, method: str, seed: int, dataset: str | os.PathLik
 def train(task: str, model: str | ModelFactory, dataset: str | os.PathLike | GraphDatasetBase, *, seed: int, out_dir: str | Path,
           config: TrainConfig | None = None, method: str | None = None, resume: bool = True,
           stop_after_epoch: int | None = None, verify: bool | None = None) -> dict[str, Any] | None:
-    """Train ``model`` on ``task`` and write ``out_dir/{result.json, history.csv, checkpoint.pt, ...}``.
+    """Train ``model`` on ``task`` and write ``out_dir/{result.json, dvclive/, checkpoint.pt, ...}``
+    (``dvclive/``: the per-epoch history, :mod:`scalegmn.run.history`).
 
     Args:
         task: a task name (:data:`scalegmn.tasks.TASKS`).
