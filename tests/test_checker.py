@@ -21,23 +21,42 @@ def _rows(name, kind="cnn", **config):
     return {r.transform: r for r in check_symmetry(model, graphs, gen, 2, name=name)}
 
 
-def test_checker_reports_gmn_permutation_invariant_but_not_scale_invariant():
+def test_checker_reports_gmn_permutation_invariant_but_not_scale_invariant_as_claimed():
     rows = _rows("gmn", hidden=16, layers=2)
-    assert rows["permutation"].invariant
-    assert not rows["scaling"].invariant and rows["scaling"].max_rel_change > 1e-3
-    assert not rows["permutation+scaling"].invariant
+    assert rows["permutation"].holds and rows["permutation"].claimed
+    assert not rows["scaling"].holds and rows["scaling"].max_rel_change > 1e-3
+    assert not rows["permutation+scaling"].holds
+    assert not rows["scaling"].claimed and not rows["permutation+scaling"].claimed
+    assert all(r.passed for r in rows.values())
 
 
-def test_checker_reports_the_mlp_baseline_not_permutation_invariant():
+def test_checker_reports_the_mlp_baseline_not_permutation_invariant_and_claiming_nothing():
     rows = _rows("mlp", hidden=16)
-    assert not rows["permutation"].invariant and rows["permutation"].max_rel_change > 1e-3
+    assert not rows["permutation"].holds and rows["permutation"].max_rel_change > 1e-3
+    assert not any(r.claimed for r in rows.values()) and all(r.passed for r in rows.values())
+
+
+@pytest.mark.parametrize("name", ["statnn", "nfn-np"])
+def test_checker_holds_permutation_baselines_to_their_claim_only(name):
+    rows = _rows(name, kind="mlp", hidden=8)
+    assert rows["permutation"].claimed and rows["permutation"].holds
+    assert not rows["scaling"].claimed
+
+
+def test_a_claimed_symmetry_that_does_not_hold_fails():
+    gen = torch.Generator().manual_seed(1)
+    graphs = example_graphs("cnn", ["relu"], 2, gen)
+    model = build_model("statnn", graphs[0], 2, hidden=8)
+    model.symmetries = ("permutation", "scaling")  # a false claim
+    rows = {r.transform: r for r in check_symmetry(model, graphs, gen, 1, name="statnn")}
+    assert rows["scaling"].claimed and not rows["scaling"].holds and not rows["scaling"].passed
 
 
 @pytest.mark.parametrize("name", ["scalegmn", "scalegmn-b"])
 def test_checker_confirms_scalegmn_invariance_and_equivariance(name):
     for equivariant in (False, True):
         rows = _rows(name, hidden=16, layers=2, equivariant=equivariant)
-        assert all(r.invariant for r in rows.values())
+        assert all(r.holds and r.claimed for r in rows.values())
         assert {r.kind for r in rows.values()} == {"equivariance" if equivariant else "invariance"}
 
 
@@ -54,10 +73,10 @@ def test_check_symmetry_command_prints_a_table_and_writes_json(tmp_path):
     result = CliRunner().invoke(app, ["check-symmetry", "gmn", "--out", str(out), "--trials", "1",
                                       "--networks", "2", "-c", "hidden=8", "-c", "layers=1"])
     assert result.exit_code == 0, result.output
-    assert "permutation" in result.output and "check-symmetry: gmn: 1/3" in result.output
+    assert "permutation" in result.output and "check-symmetry: gmn: 1/1 claimed symmetries hold" in result.output
     rows = json.loads(out.read_text())
     assert [r["transform"] for r in rows] == ["permutation", "scaling", "permutation+scaling"]
-    assert set(rows[0]) == {"model", "transform", "max_rel_change", "invariant", "kind"}
+    assert set(rows[0]) == {"model", "transform", "max_rel_change", "holds", "claimed", "kind"}
 
 
 def test_check_symmetry_command_rejects_unknown_models():

@@ -17,9 +17,9 @@ from scalegmn.config import ConfigError
 from scalegmn.data.shards import write_dataset
 from scalegmn.data.synthetic import synthetic_cnn_zoo
 from scalegmn.diagnostics.symmetry_checker import check_symmetry, example_graphs
-from scalegmn.profiles import resolve_profile
+from scalegmn.profiles import load_params, resolve_profile
 from scalegmn.registry import BUILDERS, build_model, entry_points, method_slug, resolve
-from scalegmn.run.benchmark import Benchmark, collect_results, resolve_config, run_dir
+from scalegmn.run.benchmark import Benchmark, collect_results, find_run_dirs, resolve_config, run_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / "examples" / "scalegmn-layer-norms"
@@ -30,7 +30,7 @@ BIN = Path(sys.executable).parent
 def train_settings(profile: str = "default") -> dict:
     """The ``train`` section of params.yaml (or of a profile), as ``--settings params.yaml --section train``
     reads it."""
-    return resolve_profile(profile, ROOT / "params.yaml", ROOT / "profiles")["train"]
+    return resolve_profile(profile, load_params(ROOT / "params.yaml"), ROOT / "profiles")["train"]
 
 
 def tiny_zoo(path: Path, size: int = 40) -> Path:
@@ -63,8 +63,10 @@ def test_example_metanet_is_permutation_but_not_scale_invariant(plugin_on_path):
     graphs = example_graphs("cnn", ["relu"], 4, gen)
     torch.manual_seed(0)
     model = build_model(SPEC, graphs[0], 2, hidden=8)
-    rows = {r.transform: r.invariant for r in check_symmetry(model, graphs, gen, 2, name="layer_norms")}
-    assert rows["permutation"] and not rows["scaling"]
+    rows = {r.transform: r for r in check_symmetry(model, graphs, gen, 2, name="layer_norms")}
+    assert rows["permutation"].holds and not rows["scaling"].holds
+    assert rows["permutation"].claimed and not rows["scaling"].claimed
+    assert all(r.passed for r in rows.values())
 
 
 def test_example_metanet_trains_through_the_cli(tmp_path):
@@ -142,7 +144,7 @@ def test_import_path_method_writes_safe_folder(tmp_path, plugin_on_path, quick):
             method_slug(unsafe)
     bench = Benchmark(["genpred-relu"], [SPEC], [0], {"cnn": tiny_zoo(tmp_path / "ds")}, train_settings())
     bench.run(tmp_path / "runs", overrides=quick)
-    [record] = collect_results(tmp_path / "runs")
+    [record] = collect_results(find_run_dirs(tmp_path / "runs"))
     assert record["method"] == SPEC
     assert run_dir(tmp_path / "runs", "genpred-relu", SPEC, 0) == \
         tmp_path / "runs" / "genpred-relu" / "scalegmn_layer_norms.LayerNorms" / "seed0"
@@ -166,9 +168,12 @@ def test_readme_plugin_commands_run_verbatim(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for task in ("genpred-relu", "genpred-tanh"):
         for seed in (0, 1, 2):
-            assert (tmp_path / "reports/runs" / task / "scalegmn_layer_norms.LayerNorms" / f"seed{seed}" /
+            assert (tmp_path / "reports/plugin/runs" / task / "scalegmn_layer_norms.LayerNorms" / f"seed{seed}" /
                     "result.json").is_file()
-    assert "scalegmn_layer_norms:LayerNorms" in (tmp_path / "reports" / "report.md").read_text()
+    report = (tmp_path / "reports" / "plugin" / "report.md").read_text()
+    assert "| scalegmn_layer_norms:LayerNorms |" in report and "| statnn |" in report
+    assert "Holds where claimed: **2/2 models**." in report
+    assert (tmp_path / "reports" / "plugin" / "plots" / "genpred-tanh_predictions.svg").is_file()
 
 
 def test_readme_plugin_params_entry_resolves(tmp_path, monkeypatch):

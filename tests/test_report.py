@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 from scalegmn.cli import app
 from scalegmn.core.random_networks import random_cnn, random_siren
 from scalegmn.report.build import ReportInputs, build_report
-from scalegmn.report.checks import load_check_rows, passed
+from scalegmn.report.checks import load_check_rows, passed, symmetry_rows
 from scalegmn.report.document import markdown_table
 from scalegmn.report.plots import bar_chart
 from scalegmn.report.results import load_results, summarize
 from scalegmn.report.runs import read_edit_examples
-from scalegmn.report.tables import pivot_check_table, records_table, task_table
+from scalegmn.report.tables import pivot_check_table, records_table, symmetry_table, task_table
+from scalegmn.run.benchmark import run_dir
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.timing import record_stage
 from scalegmn.zoo import save_zoo
@@ -38,15 +39,16 @@ RESULTS = {
         "scalegmn": [{"accuracy": a} for a in (0.8, 0.9)],
     },
     "inr-editing": {
-        "gmn": [{"mse": m} for m in (0.03, 0.05)],
-        "scalegmn": [{"mse": m} for m in (0.02, 0.04)],
+        "gmn": [{"mse": m, "identity_mse": 0.08} for m in (0.03, 0.05)],
+        "scalegmn": [{"mse": m, "identity_mse": 0.08} for m in (0.02, 0.04)],
     },
 }
 
 
 def write_results(root: Path) -> Path:
     rows = [{"task": task, "method": method, "seed": seed, "test": test, "val": test, "best_epoch": 1, "epochs": 2,
-             "wall_seconds": 10.0 + seed, "num_params": 1000, "train_graphs_per_s": 50.0, "device": "cpu"}
+             "wall_seconds": 10.0 + seed, "num_params": 1000, "train_graphs_per_s": 50.0, "device": "cpu",
+             "run_dir": str(run_dir(root / "runs", task, method, seed))}
             for task, methods in RESULTS.items() for method, seeds in methods.items()
             for seed, test in enumerate(seeds)]
     rows.append({"task": "inr-editing", "method": "statnn", "seed": 0, "status": "not_applicable",
@@ -98,17 +100,20 @@ def write_zoos(root: Path) -> list[Path]:
     return [root / "zoo-cnn", root / "zoo-inr"]
 
 
-def write_symmetry(root: Path) -> Path:
-    """One file per model, as ``scalegmn check-symmetry MODEL --out`` writes them."""
+CLAIMS = {"scalegmn": ("permutation", "scaling"), "gmn": ("permutation",), "mlp": ()}
+
+
+def write_symmetry(root: Path) -> list[Path]:
+    """One file per model, as ``scalegmn check-symmetry MODEL --out`` writes them: ScaleGMN claims and keeps
+    both symmetries, GMN claims and keeps permutations, the MLP claims nothing and keeps nothing."""
     directory = root / "symmetry"
     directory.mkdir()
-    for model in ("scalegmn", "gmn", "mlp"):
-        rows = [{"model": model, "transform": t, "max_rel_change": change, "invariant": change < 1e-4,
-                 "kind": "invariance"}
-                for t in ("permutation", "scaling")
-                for change in [1e-7 if model == "scalegmn" or (model, t) == ("gmn", "permutation") else 0.3]]
+    for model, claims in CLAIMS.items():
+        rows = [{"model": model, "transform": t, "max_rel_change": change, "holds": change < 1e-4,
+                 "claimed": t in claims, "kind": "invariance"}
+                for t in ("permutation", "scaling") for change in [1e-7 if t in claims else 0.3]]
         (directory / f"{model}.json").write_text(json.dumps(rows))
-    return directory
+    return sorted(directory.glob("*.json"))
 
 
 def full_inputs(root: Path) -> ReportInputs:
@@ -120,26 +125,42 @@ def full_inputs(root: Path) -> ReportInputs:
     params.write_text("train:\n  epochs: 2\n")
     with record_stage("zoo", root / "timings" / "zoo.json"):
         pass
-    return ReportInputs(results=write_results(root), runs=write_run_artefacts(root), zoos=write_zoos(root),
-                        symmetry=write_symmetry(root), selfcheck=selfcheck, params=params,
-                        timings=root / "timings", histogram_bins=5, edit_examples=2)
+    write_run_artefacts(root)
+    return ReportInputs(results=write_results(root), zoos=write_zoos(root), symmetry=write_symmetry(root),
+                        selfcheck=selfcheck, params=params, timings=[root / "timings" / "zoo.json"],
+                        histogram_bins=5, edit_examples=2)
 
 
-def test_task_table_holds_mean_and_std_over_seeds_with_best_in_bold(tmp_path):
+def test_task_table_holds_mean_sample_std_and_95_percent_interval_over_seeds_with_best_in_bold(tmp_path):
     tasks = summarize(load_results(write_results(tmp_path)))
     genpred = tasks[0]
     assert genpred.task == "genpred-relu" and genpred.metrics == ["kendall_tau", "r2", "mse"]
     table = task_table(genpred, ["statnn", "gmn", "scalegmn"])
     rows = {row[0]: row for row in table.rows}
-    std = float(np.std([0.8, 0.9, 1.0]))
+    std = float(np.std([0.8, 0.9, 1.0], ddof=1))
+    half = 4.302653 * std / math.sqrt(3)  # Student t, 2 degrees of freedom, 97.5 %
     assert rows["scalegmn"][1] == f"0.900 ± {std:.3f}"
     assert rows["gmn"][1] == f"0.600 ± {std:.3f}"
     assert rows["statnn"][1] == "0.700 ± 0.000"
-    assert rows["scalegmn"][4:8] == ["3", "1,000", "11.0 s", "50"]
+    assert table.columns[4] == "95 % CI (Kendall τ)"
+    assert rows["scalegmn"][4] == f"[{0.9 - half:.3f}, {0.9 + half:.3f}]"
+    assert rows["scalegmn"][5:9] == ["3", "1,000", "11.0 s", "50"]
     # higher is better for Kendall τ and R², lower for MSE
     assert table.bold == {(2, 1), (1, 2), (1, 3)}
     md = markdown_table(table)
     assert f"| scalegmn | **0.900 ± {std:.3f}** | 0.400 ± 0.000 |" in md
+    assert "sample std (ddof 1)" in table.caption
+
+
+def test_one_seed_is_shown_as_its_value_with_n_1_and_no_interval(tmp_path):
+    rows = [{"task": "genpred-relu", "method": "gmn", "seed": 0, "test": {"kendall_tau": 0.5}}]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(rows))
+    (summary,) = summarize(load_results(path))
+    table = task_table(summary, ["gmn"])
+    assert table.rows[0][1] == "0.500 (n=1)" and table.rows[0][4] == "—"
+    agg = summary.methods["gmn"].metrics["kendall_tau"]
+    assert agg.count == 1 and math.isnan(agg.std) and math.isnan(agg.ci95)
 
 
 def test_editing_mse_is_lower_is_better_and_unrun_methods_show_a_dash(tmp_path):
@@ -147,7 +168,7 @@ def test_editing_mse_is_lower_is_better_and_unrun_methods_show_a_dash(tmp_path):
     assert editing.task == "inr-editing" and editing.not_applicable == {"statnn": "needs an equivariant model"}
     table = task_table(editing, ["statnn", "gmn", "scalegmn"])
     assert table.rows[0] == ["statnn"] + ["—"] * (len(table.columns) - 1)
-    assert table.rows[2][1] == "0.0300 ± 0.0100"
+    assert table.rows[2][1] == "0.0300 ± 0.0141"
     assert table.bold == {(2, 1)}
 
 
@@ -186,6 +207,9 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     html = (out / "report.html").read_text()
     pngs = sorted((out / "plots").glob("*.png"))
     names = {p.name for p in pngs}
+    for png in pngs:  # every figure also as vector graphics
+        assert png.with_suffix(".svg").read_bytes().lstrip().startswith(b"<?xml")
+        assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
     assert {"genpred-relu_bars.png", "genpred-relu_predictions.png", "inr-classification_confusion.png",
             "inr-editing_bars.png",
             "inr-editing_edits_scalegmn.png", "zoo_tiny-cnn_score.png", "zoo_tiny-inr_psnr.png"} <= names
@@ -199,11 +223,14 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     for section in ("Model zoos", "Symmetry checks", "Augmentation self-check", "Parameters", "Packages",
                     "Hardware", "Timings"):
         assert f"## {section}" in md or f"### {section}" in md
-    assert "**3/6** (model, transform) symmetries hold" in md
-    assert "| model | kind | permutation | scaling |" in md
-    assert "| gmn | invariance | 1.00e-07 ✓ | **0.3 ✗** |" in md
+    assert "Holds where claimed: **3/3 models**." in md
+    assert "| model | kind | permutation | scaling | claims | claims hold |" in md
+    assert "| gmn | invariance | 1.00e-07 ✓ | 0.3 (not claimed) | permutation | yes |" in md
+    assert "| mlp | invariance | 0.3 (not claimed) | 0.3 (not claimed) | none | yes |" in md
+    assert "| scalegmn | invariance | 1.00e-07 ✓ | 1.00e-07 ✓ | permutation, scaling | yes |" in md
     assert "| relu_mlp | 5 | 1.00e-16 ✓ |" in md
     assert md.index("| mlp | invariance |") < md.index("| gmn | invariance |") < md.index("| scalegmn | invariance |")
+    assert "dashed: chance" in md and "dashed: unedited images" in md
     assert "| tiny-cnn |" in md and "relu 4, tanh 4" in md
     assert "epochs: 2" in md and "| zoo | 1 |" in md
     assert "No result (not applicable or failed): `statnn` (needs an equivariant model)." in md
@@ -218,10 +245,15 @@ def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
     assert summary["tasks"]["genpred-relu"]["best_method"] == "scalegmn"
     assert summary["tasks"]["genpred-relu"]["best_mean"] == pytest.approx(0.9)
     assert summary["tasks"]["inr-editing"]["best_method"] == "scalegmn"
-    assert summary["symmetry"] == {"checks": 6, "passed": 3}
+    assert summary["symmetry"] == {"models": 3, "models_holding_claims": 3, "claimed": 3, "claimed_held": 3}
+    gmn = summary["tasks"]["genpred-relu"]["methods"]["gmn"]
+    assert gmn["n"] == 3 and gmn["std"] == pytest.approx(0.1) and gmn["ci95"] == pytest.approx(0.248413, rel=1e-4)
+    assert json.loads((out / "headline.json").read_text()) == {
+        "relu": {"statnn": 0.7, "gmn": 0.6, "scalegmn": 0.9}, "cls": {"gmn": 0.6, "scalegmn": 0.85},
+        "edit": {"gmn": 0.04, "scalegmn": 0.03}}
     bars = pd.read_csv(out / "plots/data/bars/genpred-relu.csv")
     assert list(bars["method"]) == ["statnn", "gmn", "scalegmn"]
-    assert bars["mean"].tolist() == pytest.approx([0.7, 0.6, 0.9])
+    assert bars["mean"].tolist() == pytest.approx([0.7, 0.6, 0.9]) and bars["n"].tolist() == [3, 3, 3]
     preds = pd.read_csv(out / "plots/data/predictions/genpred-relu_scalegmn.csv")
     assert list(preds.columns) == ["id", "target", "prediction"] and len(preds) == 20
     hist = pd.read_csv(out / "plots/data/histograms/tiny-cnn_score.csv")
@@ -231,19 +263,24 @@ def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
     confusion = pd.read_csv(out / "plots/data/confusion/inr-classification_scalegmn.csv")
     assert list(confusion.columns) == ["actual", "predicted"] and (confusion["actual"] == confusion["predicted"]).all()
     assert (out / "tables/genpred-relu.md").read_text().startswith("| method | Kendall τ ↑ |")
+    tex = (out / "tables/genpred-relu.tex").read_text()
+    assert tex.startswith("\\begin{table}") and "\\label{tab:genpred-relu}" in tex and "\\toprule" in tex
+    assert "method & Kendall $\\tau$ $\\uparrow$ & R$^2$ $\\uparrow$ & MSE $\\downarrow$" in tex
+    assert "\\textbf{0.900 $\\pm$ 0.100}" in tex and tex.rstrip().endswith("\\end{table}")
+    assert (out / "tables/symmetry.tex").is_file() and (out / "tables/overview.tex").is_file()
 
 
 def test_missing_optional_inputs_omit_sections_with_a_note(tmp_path):
     out = tmp_path / "reports"
-    inputs = ReportInputs(results=write_results(tmp_path), runs=tmp_path / "no-runs", zoos=[tmp_path / "no-zoo"],
-                          symmetry=tmp_path / "missing.json", timings=None)
+    inputs = ReportInputs(results=write_results(tmp_path), zoos=[tmp_path / "no-zoo"],
+                          symmetry=[tmp_path / "missing.json"])
     build_report(inputs, out)
     md = (out / "report.md").read_text()
-    assert f"No symmetry results: `{tmp_path / 'missing.json'}` not found; section omitted." in md
+    assert f"Not found: `{tmp_path / 'missing.json'}`." in md
     assert "No selfcheck results given (`--selfcheck`); section omitted." in md
-    assert f"No zoo: `{tmp_path / 'no-zoo'}` not found" in md
+    assert f"Zoo `{tmp_path / 'no-zoo'}` not found" in md
     assert "No params file given" in md and "No stage timings given" in md
-    assert f"No run directories: `{tmp_path / 'no-runs'}` not found; prediction" in md
+    assert "17 runs have no run directory to read; their prediction" in md
     assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
         "genpred-relu_bars.png", "inr-classification_bars.png", "inr-editing_bars.png"]
     assert "symmetry" not in json.loads((out / "summary.json").read_text())
@@ -268,8 +305,7 @@ def test_malformed_results_file_gives_an_error_naming_the_file(tmp_path, content
 def test_cli_writes_the_report_and_reports_bad_input_by_file_name(tmp_path):
     runner = CliRunner()
     results = write_results(tmp_path)
-    ok = runner.invoke(app, ["report", "--results", str(results), "--runs", str(tmp_path / "runs"),
-                             "--out", str(tmp_path / "out")])
+    ok = runner.invoke(app, ["report", "--results", str(results), "--out", str(tmp_path / "out")])
     assert ok.exit_code == 0, ok.output
     assert "17 runs, 3 methods, 3 tasks" in ok.output
     assert (tmp_path / "out" / "report.html").is_file()
@@ -294,6 +330,23 @@ def test_record_stage_writes_seconds_that_read_timings_reads_back(tmp_path):
     single = tmp_path / "all.json"
     single.write_text('{"zoo": 3.5, "train": 10}')
     assert read_timings(single) == {"zoo": 3.5, "train": 10.0}
+
+
+def test_a_symmetry_fails_only_where_it_is_claimed_and_does_not_hold(tmp_path):
+    assert passed({"model": "gmn", "transform": "scaling", "holds": False, "claimed": False})
+    assert passed({"model": "gmn", "transform": "permutation", "holds": True, "claimed": True})
+    assert not passed({"model": "gmn", "transform": "scaling", "holds": False, "claimed": True})
+    rows = [{"model": "gmn", "transform": "scaling", "max_rel_change": 1e-9, "holds": True, "claimed": True},
+            {"model": "gmn", "transform": "scaling", "max_rel_change": 0.5, "holds": False, "claimed": True},
+            {"model": "gmn", "transform": "permutation", "max_rel_change": 1e-12, "holds": True, "claimed": True}]
+    table = symmetry_table(rows, ["gmn"])
+    assert table.columns == ["model", "kind", "scaling", "permutation", "claims", "claims hold"]
+    assert table.rows == [["gmn", "—", "0.5 ✗", "1.00e-12 ✓", "scaling, permutation", "NO"]]
+    assert table.bold == {(0, 2), (0, 5)}
+    old = tmp_path / "gmn.json"
+    old.write_text(json.dumps([{"model": "gmn", "transform": "scaling", "max_rel_change": 0.1, "invariant": False}]))
+    with pytest.raises(ValueError, match=re.escape(str(old)) + ".*without holds, claimed"):
+        symmetry_rows([old])
 
 
 def test_a_check_fails_when_a_boolean_differs_from_its_expected_value():
@@ -332,11 +385,13 @@ def test_a_new_metanetwork_given_by_import_path_gets_its_row_and_plots(tmp_path)
     results.write_text(json.dumps(rows))
     run = tmp_path / "runs" / "genpred-mixed" / "my_pkg.nets.TinyNet" / "seed0"
     run.mkdir(parents=True)
+    rows[1]["run_dir"] = str(run)
+    results.write_text(json.dumps(rows))
     pd.DataFrame({"id": ["a", "b"], "true": [0.2, 0.8], "pred": [0.3, 0.7]}).to_csv(run / "predictions.csv",
                                                                                      index=False)
     out = tmp_path / "reports"
-    build_report(ReportInputs(results=results, runs=tmp_path / "runs"), out)
-    assert "| my_pkg.nets:TinyNet | **0.600 ± 0.000** |" in (out / "report.md").read_text()
+    build_report(ReportInputs(results=results), out)
+    assert "| my_pkg.nets:TinyNet | **0.600 (n=1)** |" in (out / "report.md").read_text()
     assert (out / "plots/data/predictions/genpred-mixed_my_pkg.nets.TinyNet.csv").is_file()
 
 
@@ -366,26 +421,30 @@ def test_report_reads_the_outputs_of_real_training_runs(tmp_path):
         json.dumps(result_without_metrics("inr-editing", "statnn", 0, "not_applicable", "invariant only")))
     write_results(collect_results(find_run_dirs(runs)), tmp_path / "results.json")
     out = tmp_path / "reports"
-    written = build_report(ReportInputs(results=tmp_path / "results.json", runs=runs), out)
+    written = build_report(ReportInputs(results=tmp_path / "results.json"), out)
     assert (written.runs, written.tasks, written.methods) == (6, 3, 2)
     names = {p.name for p in (out / "plots").glob("*.png")}
     assert {"genpred-mixed_predictions.png", "inr-classification_confusion.png", "inr-editing_edits_toy.png",
             "genpred-mixed_curves.png", "inr-editing_curves.png"} <= names
-    curve = pd.read_csv(out / "plots/data/curves/genpred-mixed_toy.csv")
-    assert list(curve.columns) == ["epoch", "train_loss", "val_metric"] and curve["epoch"].tolist() == [1, 2]
+    curves = pd.read_csv(out / "plots/data/curves.csv")
+    assert list(curves.columns) == ["panel", "task", "method", "seed", "epoch", "value"]
+    mixed = curves[curves["panel"] == "genpred-mixed: validation Kendall τ ↑"]
+    assert mixed["epoch"].tolist() == [1, 2] and set(mixed["method"]) == {"toy"}
+    assert set(curves["panel"]) >= {"genpred-mixed: training loss", "inr-classification: validation accuracy ↑",
+                                    "inr-editing: validation MSE ↓"}
     md = (out / "report.md").read_text()
     assert "No result (not applicable or failed): `statnn` (invariant only)." in md
-    assert "| method | MSE ↓ | loss ↓ | MSE of the unedited | seeds |" in md  # a reference value: never bold
+    # a reference value: never bold
+    assert "| method | MSE ↓ | loss ↓ | MSE of the unedited | 95 % CI (MSE) | seeds |" in md
 
 
-def test_symmetry_pivot_keeps_the_worst_change_of_repeated_model_transform_rows():
-    rows = [{"model": "gmn", "transform": "scaling", "max_rel_change": 1e-9, "invariant": True, "kind": "invariance"},
-            {"model": "gmn", "transform": "scaling", "max_rel_change": 0.5, "invariant": False, "kind": "invariance"},
-            {"model": "gmn", "transform": "permutation", "max_rel_change": 1e-12, "invariant": True,
-             "kind": "invariance"}]
-    table = pivot_check_table(rows, "model", "transform", "max_rel_change")
-    assert table.columns == ["model", "kind", "scaling", "permutation"]
-    assert table.rows == [["gmn", "invariance", "0.5 ✗", "1.00e-12 ✓"]] and table.bold == {(0, 2)}
+def test_check_pivot_keeps_the_worst_value_of_repeated_index_column_rows():
+    rows = [{"network": "relu_mlp", "transform": "scaling", "max_rel_error": 1e-9, "passed": True, "trials": 5},
+            {"network": "relu_mlp", "transform": "scaling", "max_rel_error": 0.5, "passed": False, "trials": 5},
+            {"network": "relu_mlp", "transform": "permutation", "max_rel_error": 1e-12, "passed": True, "trials": 5}]
+    table = pivot_check_table(rows, "network", "transform", "max_rel_error")
+    assert table.columns == ["network", "trials", "scaling", "permutation"]
+    assert table.rows == [["relu_mlp", "5", "0.5 ✗", "1.00e-12 ✓"]] and table.bold == {(0, 2)}
 
 
 def test_report_reads_titles_from_tasks(tmp_path):

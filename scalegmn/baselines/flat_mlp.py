@@ -14,6 +14,7 @@ class FlatMLP(nn.Module):
     (default: the example's parameter count)."""
 
     equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
+    symmetries = ()  # a reference point: no symmetry
 
     def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, input_dim: int | None = None) -> None:
         super().__init__()

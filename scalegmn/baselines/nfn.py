@@ -32,6 +32,7 @@ class NFN(nn.Module):
     Small CNN Zoo architecture at 32, four times that at 64)."""
 
     equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
+    symmetries = ("permutation",)  # hidden-neuron permutations (NP and HNP); not scale invariant
 
     def __init__(self, example, out_dim: int, hidden: int = 32, layers: int = 3, variant: str = "np",
                  head_layers: int = 2) -> None:

@@ -25,6 +25,7 @@ class StatNN(nn.Module):
     ``[stats(W_l) ‖ stats(b_l)]`` for ``l < max_layers`` (zeros for layers a network does not have)."""
 
     equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
+    symmetries = ("permutation",)  # statistics of whole tensors; not scale invariant
 
     def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, max_layers: int | None = None) -> None:
         super().__init__()

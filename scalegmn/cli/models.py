@@ -59,9 +59,10 @@ def check_symmetry_cmd(
         rows = check_model(model, settings, _parse_config(config))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    table = Table("model", "transform", "max rel. change", "kind", "holds (< 1e-4)")
+    table = Table("model", "transform", "max rel. change", "kind", "holds (< 1e-4)", "claimed")
     for r in rows:
-        table.add_row(r.model, r.transform, f"{r.max_rel_change:.2e}", r.kind, "yes" if r.invariant else "NO")
+        table.add_row(r.model, r.transform, f"{r.max_rel_change:.2e}", r.kind, "yes" if r.holds else "NO",
+                      "yes" if r.claimed else "no")
     console.print(table)
     if out is not None:
         write_json(out, [r.to_dict() for r in rows])

@@ -74,6 +74,12 @@ class ScaleGMN(nn.Module):
     options_type = ScaleGMNConfig
 
     @property
+    def symmetries(self) -> tuple[str, ...]:
+        """What it is invariant (or equivariant) to: hidden-neuron permutations always; with ``symmetry="auto"``
+        also each network's activation scaling group (positive scalings for ReLU, signs for tanh)."""
+        return ("permutation", "scaling") if self.config.symmetry == "auto" else ("permutation",)
+
+    @property
     def equivariant(self) -> bool:
         """Whether this model returns per-node and per-edge outputs (built with ``equivariant=True``)."""
         return self.config.equivariant

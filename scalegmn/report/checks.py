@@ -1,6 +1,6 @@
 """Rows of the symmetry checker (``scalegmn check-symmetry --out``) and of the augmentation self-check
 (``scalegmn selfcheck --out``): JSON lists of flat records, or an object holding such a list, in one file
-or in a directory of such files (e.g. one per model)."""
+or in a directory of such files (e.g. one per model); several are read with :func:`load_check_files`."""
 
 from __future__ import annotations
 
@@ -30,9 +30,34 @@ def load_check_rows(path: str | Path) -> list[dict[str, Any]]:
     return data
 
 
+def load_check_files(paths: list[Path]) -> list[dict[str, Any]]:
+    """The records of every file (or directory) of ``paths``, in that order."""
+    return [row for path in paths for row in load_check_rows(path)]
+
+
+SYMMETRY_FIELDS = ("model", "transform", "max_rel_change", "holds", "claimed")
+
+
+def symmetry_rows(paths: list[Path]) -> list[dict[str, Any]]:
+    """The symmetry checker's rows of every file of ``paths``; ``ValueError`` naming a file whose rows lack a
+    field of :data:`SYMMETRY_FIELDS` (e.g. written before models declared their claims)."""
+    rows = []
+    for path in paths:
+        for row in load_check_rows(path):
+            missing = [k for k in SYMMETRY_FIELDS if k not in row]
+            if missing or not all(isinstance(row[k], bool) for k in ("holds", "claimed")):
+                raise ValueError(f"{path}: symmetry row without {', '.join(missing) or 'boolean holds/claimed'} "
+                                 "(write it again with `scalegmn check-symmetry MODEL --out`)")
+            rows.append(row)
+    return rows
+
+
 def failed_fields(row: dict[str, Any]) -> set[str]:
-    """Boolean fields (``invariant``, ``passed``, ...) that differ from the row's ``expected`` value (default
-    true; a model that is not invariant by design, e.g. a plain MLP, may say ``"expected": false``)."""
+    """The fields that make a check row fail. A symmetry row (``holds`` and ``claimed``) fails on ``holds``
+    only where the symmetry is claimed; other rows on boolean fields (``passed``, ...) that differ from the
+    row's ``expected`` value (default true)."""
+    if isinstance(row.get("holds"), bool) and isinstance(row.get("claimed"), bool):
+        return {"holds"} if row["claimed"] and not row["holds"] else set()
     expected = row.get("expected", True)
     return {k for k, v in row.items() if isinstance(v, bool) and k != "expected" and v != expected}
 

@@ -1,5 +1,6 @@
 """A tiny document model (sections of text, tables, code and images) rendered to Markdown and to a
-self-contained HTML page (inline CSS, images embedded as base64 PNG, no external resources)."""
+self-contained HTML page (inline CSS, images embedded as base64 PNG, no external resources); tables also
+render as LaTeX (booktabs) for papers."""
 
 from __future__ import annotations
 
@@ -36,15 +37,26 @@ class Table:
 
 @dataclass
 class Image:
-    """A PNG figure; ``name`` is its file stem under the report's ``plots/`` directory."""
+    """A figure rendered in several formats (``files``: ``{"png": bytes, "svg": ..., "pdf": ...}``, PNG
+    required); ``name`` is its file stem under the report's ``plots/`` directory."""
 
     name: str
-    png: bytes
+    files: dict[str, bytes]
     caption: str = ""
 
     @property
+    def png(self) -> bytes:
+        return self.files["png"]
+
+    @property
     def filename(self) -> str:
+        """The PNG's file name (the one the pages show)."""
         return f"{self.name}.png"
+
+    @property
+    def filenames(self) -> dict[str, bytes]:
+        """File name → bytes of every format."""
+        return {f"{self.name}.{fmt}": data for fmt, data in self.files.items()}
 
 
 Block = Text | Code | Table | Image
@@ -86,6 +98,41 @@ def markdown_table(table: Table) -> str:
         cells = [f"**{_md_cell(c)}**" if (i, j) in table.bold and c else _md_cell(c) for j, c in enumerate(row)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# characters of our tables that LaTeX text mode does not take as they are
+LATEX_TEXT = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+              "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+LATEX_SYMBOLS = {"±": r"$\pm$", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "τ": r"$\tau$", "²": r"$^2$",
+                 "✓": r"\checkmark{}", "✗": r"$\times$", "—": "---", "–": "--", "·": r"$\cdot$",
+                 "×": r"$\times$",
+                 "≥": r"$\geq$", "≤": r"$\leq$"}
+
+
+def latex_escape(text: str) -> str:
+    """``text`` for LaTeX text mode (needs ``amssymb`` for ✓): specials escaped, symbols as math, the inline
+    markup of :class:`Text` (`code`, **bold**) as ``\\texttt`` / ``\\textbf``."""
+    escaped = "".join(LATEX_TEXT.get(c) or LATEX_SYMBOLS.get(c) or c for c in text)
+    escaped = re.sub(r"`([^`]+)`", r"\\texttt{\1}", escaped)
+    return re.sub(r"\*\*([^*]+)\*\*", r"\\textbf{\1}", escaped)
+
+
+def latex_table(table: Table, label: str) -> str:
+    """A ``table`` float with a booktabs ``tabular`` (first column left, the others right), bold cells as
+    ``\\textbf``, the caption and ``\\label{tab:<label>}``; needs ``booktabs`` and ``amssymb``."""
+    def cell(i: int, j: int, text: str) -> str:
+        escaped = latex_escape(text)
+        return rf"\textbf{{{escaped}}}" if (i, j) in table.bold and text else escaped
+
+    spec = "l" + "r" * (len(table.columns) - 1)
+    lines = [r"\begin{table}[t]", r"\centering"]
+    if table.caption:
+        lines.append(rf"\caption{{{latex_escape(table.caption)}}}")
+    lines += [rf"\label{{tab:{label}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+              " & ".join(latex_escape(c) for c in table.columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(cell(i, j, c) for j, c in enumerate(row)) + r" \\" for i, row in enumerate(table.rows)]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
 
 
 def _markdown_block(block: Block, image_dir: str) -> str:

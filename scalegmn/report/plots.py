@@ -1,4 +1,10 @@
-"""Report figures as PNG bytes, drawn with matplotlib's object API on the Agg canvas (no pyplot state)."""
+"""Report figures, drawn with matplotlib's object API (no pyplot state) and rendered as PNG (for the HTML
+page), SVG and PDF (vector, for papers): each figure function returns ``{format: bytes}``.
+
+Reference lines are drawn where a task has one: chance level (Kendall τ 0, accuracy 1/classes), the
+unedited images' MSE for editing, ``y = x`` in predicted-vs-true plots. Axis limits of scatter plots are
+robust (0.5-99.5 percentiles of the targets, padded), so one outlier does not squash the rest; points
+outside are counted in the panel title."""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -17,46 +24,81 @@ HIGHLIGHT = "#d62728"
 HIGHLIGHT_DARK = "#7f0000"
 BASE = "#4c72b0"
 OTHERS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-DPI = 110
+REFERENCE = "#333333"
+DPI = 150
+# format -> metadata that would differ between runs (dropped, so equal figures give equal bytes)
+FORMATS: dict[str, dict[str, None]] = {"png": {"Software": None}, "svg": {"Date": None},
+                                       "pdf": {"CreationDate": None}}
 
 
-def png_bytes(fig: Figure) -> bytes:
-    """Render ``fig`` to PNG (no timestamp metadata, so equal figures give equal bytes)."""
+def render(fig: Figure) -> dict[str, bytes]:
+    """``fig`` as PNG (``DPI``), SVG (text kept as text) and PDF bytes, each deterministic."""
     FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return buffer.getvalue()
+    files = {}
+    with matplotlib.rc_context({"svg.hashsalt": "scalegmn", "svg.fonttype": "none"}):
+        for fmt, metadata in FORMATS.items():
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+            files[fmt] = buffer.getvalue()
+    return files
 
 
 def _color(method: str) -> str:
     return HIGHLIGHT if is_scalegmn(method) else BASE
 
 
-def bar_chart(summary: TaskSummary, metric: str) -> bytes:
-    """Mean ``metric`` per method with std error bars; ScaleGMN variants highlighted."""
+def _reference(ax, value: float | None, label: str, horizontal: bool = True) -> None:
+    """A dashed labelled reference line (chance level, unedited baseline) at ``value`` if given."""
+    if value is None or not math.isfinite(value):
+        return
+    line = ax.axhline if horizontal else ax.axvline
+    line(value, color=REFERENCE, linewidth=0.9, linestyle="--", label=label, zorder=1.5)
+
+
+def bar_chart(summary: TaskSummary, metric: str, reference: tuple[str, float] | None = None) -> dict[str, bytes]:
+    """Mean ``metric`` per method with 95 % interval error bars and every seed as a dot; ScaleGMN
+    variants highlighted; ``reference``: a ``(label, value)`` line such as the chance level."""
     methods = [m for m, s in summary.methods.items() if metric in s.metrics]
-    means = [summary.methods[m].metrics[metric].mean for m in methods]
-    stds = [summary.methods[m].metrics[metric].std for m in methods]
+    stats = [summary.methods[m].metrics[metric] for m in methods]
     fig = Figure(figsize=(max(4.0, 0.8 * len(methods) + 1.5), 3.4), layout="constrained")
     ax = fig.add_subplot()
-    ax.bar(range(len(methods)), np.nan_to_num(means), yerr=np.nan_to_num(stds), capsize=4,
-           color=[_color(m) for m in methods])
-    ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right")
+    x = np.arange(len(methods))
+    ax.bar(x, np.nan_to_num([a.mean for a in stats]), yerr=np.nan_to_num([a.ci95 for a in stats]), capsize=4,
+           color=[_color(m) for m in methods], alpha=0.85)
+    for i, method in enumerate(methods):
+        seeds = [r.test[metric] for r in summary.methods[method].runs if metric in r.test]
+        ax.scatter(np.full(len(seeds), x[i]) + np.linspace(-0.15, 0.15, len(seeds)), seeds, s=10,
+                   color="black", zorder=3, linewidths=0)
+    if reference is not None:
+        _reference(ax, reference[1], reference[0])
+        ax.legend(fontsize=7, loc="best")
+    ax.set_xticks(x, methods, rotation=30, ha="right")
     ax.set_ylabel(summary.info.label(metric))
     ax.set_title(summary.info.title, fontsize=10)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.grid(axis="y", alpha=0.3)
-    return png_bytes(fig)
+    return render(fig)
 
 
 @dataclass
 class ScatterPanel:
-    """Predicted vs true target of one run (``true``, ``pred``: 1-D arrays of equal length)."""
+    """Predicted vs true targets of one method: ``seeds`` maps each seed to its ``(true, pred)`` 1-D arrays;
+    ``best`` is drawn in colour on top, the other seeds in grey."""
 
     title: str
-    true: np.ndarray
-    pred: np.ndarray
+    seeds: dict[int, tuple[np.ndarray, np.ndarray]]
+    best: int
     highlight: bool = False
+
+
+def robust_limits(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
+    """The 0.5-99.5 percentile range of the finite ``values``, padded by ``pad`` of its width each side."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return 0.0, 1.0
+    lo, hi = (float(q) for q in np.percentile(finite, [0.5, 99.5]))
+    width = hi - lo or max(abs(hi), 1.0)
+    return lo - pad * width, hi + pad * width
 
 
 def _panel_grid(count: int, size: float = 3.0, share: bool = True) -> tuple[Figure, np.ndarray]:
@@ -71,24 +113,34 @@ def _panel_grid(count: int, size: float = 3.0, share: bool = True) -> tuple[Figu
 
 
 def scatter_grid(title: str, panels: Sequence[ScatterPanel], xlabel: str = "true test accuracy",
-                 ylabel: str = "predicted") -> bytes:
-    """One predicted-vs-true scatter per panel with the ``y = x`` diagonal, on shared axes."""
+                 ylabel: str = "predicted") -> dict[str, bytes]:
+    """One predicted-vs-true scatter per method (all seeds, the best one in colour) with the ``y = x``
+    diagonal, on shared robust limits (:func:`robust_limits` of the true targets)."""
     fig, axes = _panel_grid(len(panels))
-    values = np.concatenate([np.concatenate([p.true, p.pred]) for p in panels])
-    values = values[np.isfinite(values)]
-    lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+    lo, hi = robust_limits(np.concatenate([t for p in panels for t, _ in p.seeds.values()]))
     for ax, panel in zip(axes.flat, panels):
         color = HIGHLIGHT if panel.highlight else BASE
-        ax.scatter(panel.true, panel.pred, s=6, alpha=0.6, color=color, linewidths=0)
-        ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.7, linestyle="--")
-        ax.set_title(panel.title, fontsize=9, color=color, fontweight="bold" if panel.highlight else "normal")
+        order = [s for s in panel.seeds if s != panel.best] + [panel.best]
+        outside = 0
+        for seed in order:
+            true, pred = panel.seeds[seed]
+            best = seed == panel.best
+            ax.scatter(true, pred, s=6 if best else 4, alpha=0.7 if best else 0.35, linewidths=0,
+                       color=color if best else "#9a9a9a", label=f"seed {seed}" + (" (best)" if best else ""))
+            outside += int(np.sum((pred < lo) | (pred > hi) | (true < lo) | (true > hi)))
+        ax.plot([lo, hi], [lo, hi], color=REFERENCE, linewidth=0.8, linestyle="--", label="y = x")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        note = f"\n{outside} points outside the axes" if outside else ""
+        ax.set_title(panel.title + note, fontsize=8, color=color, fontweight="bold" if panel.highlight else "normal")
+        ax.legend(fontsize=6, loc="upper left", markerscale=2)
         ax.grid(alpha=0.3)
     for ax in axes[-1]:
         ax.set_xlabel(xlabel)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
     fig.suptitle(title, fontsize=10)
-    return png_bytes(fig)
+    return render(fig)
 
 
 def line_colors(methods: Sequence[str]) -> dict[str, str]:
@@ -99,9 +151,10 @@ def line_colors(methods: Sequence[str]) -> dict[str, str]:
 
 
 def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-                    metric_label: str) -> bytes:
+                    metric_label: str, reference: tuple[str, float] | None = None) -> dict[str, bytes]:
     """Per method ``(epochs, train_loss, val_metric)``: training loss (log scale if positive) and validation metric
-    (displayed as ``metric_label``) against the epoch; ScaleGMN variants drawn thicker."""
+    (displayed as ``metric_label``, with the ``reference`` line if given) against the epoch; ScaleGMN variants
+    drawn thicker."""
     fig = Figure(figsize=(10.0, 3.3), layout="constrained")
     loss_ax, metric_ax = fig.subplots(1, 2)
     colors = line_colors(list(curves))
@@ -113,6 +166,8 @@ def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, 
     losses = np.concatenate([loss for _, loss, _ in curves.values()])
     if bool((losses[np.isfinite(losses)] > 0).all()):
         loss_ax.set_yscale("log")
+    if reference is not None:
+        _reference(metric_ax, reference[1], reference[0])
     loss_ax.set_ylabel("training loss")
     metric_ax.set_ylabel(f"validation {metric_label}")
     for ax in (loss_ax, metric_ax):
@@ -120,7 +175,7 @@ def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, 
         ax.grid(alpha=0.3)
     fig.legend(*metric_ax.get_legend_handles_labels(), loc="outside right center", fontsize=7)
     fig.suptitle(title, fontsize=10)
-    return png_bytes(fig)
+    return render(fig)
 
 
 @dataclass
@@ -132,7 +187,7 @@ class ConfusionPanel:
     highlight: bool = False
 
 
-def confusion_grid(title: str, panels: Sequence[ConfusionPanel]) -> bytes:
+def confusion_grid(title: str, panels: Sequence[ConfusionPanel]) -> dict[str, bytes]:
     """One row-normalised confusion matrix per panel (rows: true class, columns: predicted class)."""
     fig, axes = _panel_grid(len(panels), share=False)
     for ax, panel in zip(axes.flat, panels):
@@ -147,10 +202,10 @@ def confusion_grid(title: str, panels: Sequence[ConfusionPanel]) -> bytes:
         color = HIGHLIGHT if panel.highlight else BASE
         ax.set_title(panel.title, fontsize=9, color=color, fontweight="bold" if panel.highlight else "normal")
     fig.suptitle(title, fontsize=10)
-    return png_bytes(fig)
+    return render(fig)
 
 
-def image_grid(title: str, columns: dict[str, np.ndarray], count: int) -> bytes:
+def image_grid(title: str, columns: dict[str, np.ndarray], count: int) -> dict[str, bytes]:
     """The first ``count`` images of each column (arrays ``(n, H, W)`` or ``(n, H, W, C)``), side by side;
     grayscale rows share one colour scale."""
     count = min(count, *(len(a) for a in columns.values()))
@@ -170,10 +225,10 @@ def image_grid(title: str, columns: dict[str, np.ndarray], count: int) -> bytes:
             if i == 0:
                 ax.set_title(list(columns)[j], fontsize=9)
     fig.suptitle(title, fontsize=10)
-    return png_bytes(fig)
+    return render(fig)
 
 
-def histogram(title: str, xlabel: str, groups: dict[str, np.ndarray], bins: int) -> bytes:
+def histogram(title: str, xlabel: str, groups: dict[str, np.ndarray], bins: int) -> dict[str, bytes]:
     """Overlaid histograms of one quantity, one per group (e.g. per activation), on shared bins."""
     values = np.concatenate(list(groups.values()))
     edges = np.histogram_bin_edges(values, bins=bins)
@@ -186,4 +241,4 @@ def histogram(title: str, xlabel: str, groups: dict[str, np.ndarray], bins: int)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return png_bytes(fig)
+    return render(fig)

@@ -1,7 +1,8 @@
 """Benchmark results: one row per training run (``reports/results.json``), aggregated over seeds.
 
-Metrics are test-set values at the best validation epoch. Aggregates are the mean and the population
-standard deviation (``ddof=0``, as ``numpy.std``) over the seeds whose value is finite.
+Metrics are test-set values at the best validation epoch. Aggregates are the mean, the sample standard
+deviation (``ddof=1``) and the half-width of the 95 % Student-t confidence interval of the mean over the seeds
+whose value is finite (both NaN for a single seed: no spread is claimed from one run).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from scalegmn.registry import MODEL_NAMES
 from scalegmn.tasks import TASKS as DEFINED_TASKS
@@ -31,6 +33,7 @@ class TaskInfo:
     main_metric: str
     kind: str
     metrics: dict[str, Metric] = field(default_factory=dict)
+    short: str = ""  # its column name in headline.json (the task's name for a task defined elsewhere)
 
     def higher_is_better(self, metric: str) -> bool | None:
         """The direction of ``metric`` (``None``: unknown, or a reference value that ranks nothing)."""
@@ -75,6 +78,7 @@ class RunResult:
     best_epoch: int | None = None
     epochs: int | None = None
     device: str | None = None
+    run_dir: Path | None = None  # where its artefacts (predictions, dvclive/) are, relative to the working dir
 
 
 def _number(value: Any, where: str) -> float:
@@ -128,6 +132,7 @@ def parse_run(row: Any, where: str) -> RunResult:
         best_epoch=_optional(row, "best_epoch", where, int),
         epochs=_optional(row, "epochs", where, int),
         device=None if device is None else str(device),
+        run_dir=None if row.get("run_dir") is None else Path(str(row["run_dir"])),
     )
 
 
@@ -154,21 +159,31 @@ def load_results(path: str | Path) -> list[RunResult]:
     return runs
 
 
+CONFIDENCE = 0.95
+
+
 @dataclass
 class Aggregate:
-    """Mean and population std of one metric over the seeds with a finite value (``count`` of ``total``)."""
+    """One metric over the seeds with a finite value (``count`` of ``total``): mean, sample std (``ddof=1``)
+    and ``ci95``, the half-width of the 95 % t-interval of the mean (std and ci95 NaN below two seeds)."""
 
     mean: float
     std: float
+    ci95: float
     count: int
     total: int
 
     @classmethod
     def of(cls, values: list[float]) -> Aggregate:
         finite = np.array([v for v in values if math.isfinite(v)], dtype=np.float64)
-        if len(finite) == 0:
-            return cls(math.nan, math.nan, 0, len(values))
-        return cls(float(finite.mean()), float(finite.std()), len(finite), len(values))
+        n = len(finite)
+        if n == 0:
+            return cls(math.nan, math.nan, math.nan, 0, len(values))
+        if n == 1:
+            return cls(float(finite[0]), math.nan, math.nan, 1, len(values))
+        std = float(finite.std(ddof=1))
+        half = float(stats.t.ppf((1 + CONFIDENCE) / 2, n - 1)) * std / math.sqrt(n)
+        return cls(float(finite.mean()), std, half, n, len(values))
 
 
 @dataclass
@@ -233,13 +248,13 @@ def task_info(task: str, runs: list[RunResult]) -> TaskInfo:
     if task in DEFINED_TASKS:
         defined = DEFINED_TASKS[task]
         metrics = {m.name: m for m in defined.metrics + (LOSS,)}
-        return TaskInfo(defined.title, defined.selection_metric, defined.kind, metrics)
+        return TaskInfo(defined.title, defined.selection_metric, defined.kind, metrics, defined.short)
     known = known_metrics()
     names = [m for r in runs for m in r.test]
     ranked = [m for m in names if m in known and known[m].higher_is_better is not None]
     main = (ranked or names or ["none"])[0]
     kinds = {t.kind for t in DEFINED_TASKS.values() if any(m.name == main for m in t.metrics)}
-    return TaskInfo(task, main, kinds.pop() if len(kinds) == 1 else "editing", known)
+    return TaskInfo(task, main, kinds.pop() if len(kinds) == 1 else "editing", known, task)
 
 
 def summarize(runs: list[RunResult]) -> list[TaskSummary]:

@@ -1,5 +1,6 @@
-"""Result tables in the style of the ScaleGMN paper: methods × metrics, mean ± std over seeds, the best
-mean per column in bold, "—" where a method was not run on a task."""
+"""Result tables in the style of the ScaleGMN paper: methods × metrics, mean ± sample std over seeds (the
+mean alone, marked ``n=1``, for one seed), the 95 % interval of the main metric's mean, the best mean per
+column in bold, "—" where a method was not run on a task."""
 
 from __future__ import annotations
 
@@ -25,13 +26,21 @@ def decimals_for(means: Sequence[float]) -> int:
 
 
 def format_aggregate(agg: Aggregate | None, decimals: int) -> str:
-    """``mean ± std``; ``(k/n seeds)`` appended when some seeds were NaN; "—" when absent."""
+    """``mean ± std`` (sample std); ``mean (n=1)`` for one seed; ``(k/n seeds)`` appended when some seeds
+    were NaN; "—" when absent."""
     if agg is None:
         return MISSING
     if agg.count == 0:
         return "nan"
-    text = f"{agg.mean:.{decimals}f} ± {agg.std:.{decimals}f}"
+    text = f"{agg.mean:.{decimals}f} ± {agg.std:.{decimals}f}" if agg.count > 1 else f"{agg.mean:.{decimals}f} (n=1)"
     return text if agg.count == agg.total else f"{text} ({agg.count}/{agg.total} seeds)"
+
+
+def format_interval(agg: Aggregate | None, decimals: int) -> str:
+    """``[low, high]``, the 95 % t-interval of the mean; "—" below two seeds."""
+    if agg is None or agg.count < 2:
+        return MISSING
+    return f"[{agg.mean - agg.ci95:.{decimals}f}, {agg.mean + agg.ci95:.{decimals}f}]"
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -49,10 +58,12 @@ def format_count(value: float | None) -> str:
 
 
 def task_table(summary: TaskSummary, methods: Sequence[str]) -> Table:
-    """Rows ``methods`` (those without runs on this task show "—"), columns the test metrics, then
-    seeds, parameter count, mean wall time per run and training throughput."""
-    columns = ["method"] + [summary.info.label(m) for m in summary.metrics] + ["seeds", "params", "wall time / run",
-                                                                           "train graphs/s"]
+    """Rows ``methods`` (those without runs on this task show "—"), columns the test metrics, the 95 %
+    interval of the main metric, then seeds, parameter count, mean wall time per run and training throughput."""
+    main = summary.info.main_metric
+    columns = (["method"] + [summary.info.label(m) for m in summary.metrics]
+               + [f"95 % CI ({summary.info.label(main, arrow=False)})", "seeds", "params", "wall time / run",
+                  "train graphs/s"])
     decimals = {m: decimals_for([s.metrics[m].mean for s in summary.methods.values() if m in s.metrics])
                 for m in summary.metrics}
     best = {m: summary.best(m) for m in summary.metrics}
@@ -64,15 +75,18 @@ def task_table(summary: TaskSummary, methods: Sequence[str]) -> Table:
             continue
         cells = [format_aggregate(stats.metrics.get(m), decimals[m]) for m in summary.metrics]
         bold |= {(i, 1 + j) for j, m in enumerate(summary.metrics) if method in best[m]}
-        rows.append([method] + cells + [str(len(stats.seeds)), format_count(stats.num_params),
+        rows.append([method] + cells + [format_interval(stats.metrics.get(main), decimals[main]),
+                                        str(len(stats.seeds)), format_count(stats.num_params),
                                         format_seconds(stats.wall_seconds), format_count(stats.train_graphs_per_s)])
-    caption = (f"{summary.info.title}: test metrics at the best validation epoch, mean ± std over seeds; "
-               "best in bold (↑ higher is better, ↓ lower is better).")
+    caption = (f"{summary.info.title}: test metrics at the best validation epoch, mean ± sample std (ddof 1) over "
+               "the seeds (n in column seeds); 95 % CI: Student-t interval of the mean; best mean in bold "
+               "(↑ higher is better, ↓ lower is better).")
     return Table(columns, rows, bold, caption)
 
 
 def task_frame(summary: TaskSummary) -> pd.DataFrame:
-    """The numbers behind :func:`task_table`: one row per method, ``<metric>_mean``/``_std`` columns."""
+    """The numbers behind :func:`task_table`: one row per method, ``<metric>_mean``/``_std``/``_ci95`` (the
+    half-width of the 95 % interval)/``_n`` columns."""
     records = []
     for method, stats in summary.methods.items():
         record: dict[str, Any] = {"task": summary.task, "method": method, "seeds": len(stats.seeds)}
@@ -80,6 +94,8 @@ def task_frame(summary: TaskSummary) -> pd.DataFrame:
             agg = stats.metrics.get(m)
             record[f"{m}_mean"] = math.nan if agg is None else agg.mean
             record[f"{m}_std"] = math.nan if agg is None else agg.std
+            record[f"{m}_ci95"] = math.nan if agg is None else agg.ci95
+            record[f"{m}_n"] = 0 if agg is None else agg.count
         record |= {"num_params": stats.num_params, "wall_seconds": stats.wall_seconds,
                    "train_graphs_per_s": stats.train_graphs_per_s}
         records.append(record)
@@ -87,11 +103,13 @@ def task_frame(summary: TaskSummary) -> pd.DataFrame:
 
 
 def metric_frame(summary: TaskSummary, metric: str) -> pd.DataFrame:
-    """``method, mean, std`` of one metric (the data of the task's bar chart)."""
+    """``method, mean, std, ci95, n`` of one metric (the data of the task's bar chart)."""
     stats = [s.metrics.get(metric) for s in summary.methods.values()]
     return pd.DataFrame({"method": list(summary.methods),
                          "mean": [math.nan if a is None else a.mean for a in stats],
-                         "std": [math.nan if a is None else a.std for a in stats]})
+                         "std": [math.nan if a is None else a.std for a in stats],
+                         "ci95": [math.nan if a is None else a.ci95 for a in stats],
+                         "n": [0 if a is None else a.count for a in stats]})
 
 
 def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str]) -> Table:
@@ -108,7 +126,8 @@ def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str]) -> 
             if method in s.best(metric):
                 bold.add((i, 1 + j))
         rows.append(row)
-    return Table(columns, rows, bold, "Main metric per task (test, mean ± std over seeds; best in bold).")
+    return Table(columns, rows, bold, "Main metric per task (test, mean ± sample std over seeds, n=1 where one seed "
+                 "ran; best in bold).")
 
 
 def format_value(value: Any) -> str:
@@ -151,6 +170,40 @@ def pivot_check_table(rows: Sequence[dict[str, Any]], index: str, column: str, v
                 bold.add((i, 1 + len(extras) + j))
         cells.append(row)
     return Table([index] + extras + columns, cells, bold, caption)
+
+
+def symmetry_table(rows: Sequence[dict[str, Any]], models: Sequence[str]) -> Table:
+    """Model × transform: the largest relative change, ``✓`` / ``✗`` (bold) where the model claims the
+    symmetry, ``(not claimed)`` where it does not; then the model's claims and whether they all hold."""
+    transforms = list(dict.fromkeys(str(r["transform"]) for r in rows))
+    cells, bold = [], set()
+    for i, model in enumerate(models):
+        mine = [r for r in rows if r["model"] == model]
+        kinds = sorted({str(r.get("kind", "")) for r in mine} - {""})
+        row = [model, ", ".join(kinds) or MISSING]
+        for j, transform in enumerate(transforms):
+            matching = [r for r in mine if r["transform"] == transform]
+            if not matching:
+                row.append(MISSING)
+                continue
+            worst = format_value(max(float(r["max_rel_change"]) for r in matching))
+            if not all(r["claimed"] for r in matching):
+                row.append(f"{worst} (not claimed)")
+            elif all(r["holds"] for r in matching):
+                row.append(f"{worst} ✓")
+            else:
+                row.append(f"{worst} ✗")
+                bold.add((i, 2 + j))
+        claims = [t for t in transforms if any(r["claimed"] and r["transform"] == t for r in mine)]
+        held = all(r["holds"] for r in mine if r["claimed"])
+        row += [", ".join(claims) or "none", "yes" if held else "NO"]
+        if not held:
+            bold.add((i, len(row) - 1))
+        cells.append(row)
+    caption = ("Largest relative change of each model's output (invariant models) or of its output read as "
+               "parameters (equivariant models) under random symmetries of its input networks, float64: ✓ a claimed "
+               "symmetry holds, ✗ it does not; unclaimed symmetries are measured for reference.")
+    return Table(["model", "kind"] + transforms + ["claims", "claims hold"], cells, bold, caption)
 
 
 def records_table(rows: Sequence[dict[str, Any]], caption: str = "") -> Table:

@@ -32,18 +32,20 @@ def _read_json(path: Path) -> object:
         raise ValueError(f"{path}: not valid JSON ({err})") from None
 
 
+def _stage_record(record: object, path: Path) -> tuple[str, float]:
+    if not isinstance(record, dict) or "seconds" not in record:
+        raise ValueError(f"{path}: expected {{\"stage\": name, \"seconds\": s}}")
+    return str(record.get("stage", path.stem)), _seconds(record["seconds"], str(path))
+
+
 def read_timings(path: str | Path) -> dict[str, float]:
-    """Stage → seconds from a directory of :func:`record_stage` files or one JSON ``{stage: seconds}``."""
+    """Stage → seconds from one :func:`record_stage` file, a directory of them, or one JSON ``{stage: seconds}``."""
     path = Path(path)
     if path.is_dir():
-        timings = {}
-        for file in sorted(path.glob("*.json")):
-            record = _read_json(file)
-            if not isinstance(record, dict) or "seconds" not in record:
-                raise ValueError(f"{file}: expected {{\"stage\": name, \"seconds\": s}}")
-            timings[str(record.get("stage", file.stem))] = _seconds(record["seconds"], str(file))
-        return timings
+        return dict(_stage_record(_read_json(file), file) for file in sorted(path.glob("*.json")))
     data = _read_json(path)
+    if isinstance(data, dict) and "stage" in data and "seconds" in data:
+        return dict([_stage_record(data, path)])
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object {{stage: seconds}}")
     return {str(k): _seconds(v, f"{path}: {k}") for k, v in data.items()}

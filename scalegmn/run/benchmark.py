@@ -182,7 +182,8 @@ class Benchmark:
         raise ValueError(f"{out}: {why}; rerun with --no-resume to replace it, or choose another --out")
 
     def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None) -> list[dict[str, Any]]:
-        """Every run, in task, method, seed order; returns the result records (failed runs included). Every
+        """Every run, in task, method, seed order; returns the result records (failed runs included), each
+        with its ``run_dir`` (as :func:`collect_results`). Every
         task, dataset, method name and configuration, and with ``resume`` every finished result, is checked
         before the first run starts."""
         for task in self.tasks:
@@ -193,7 +194,7 @@ class Benchmark:
                 config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
                 for seed in self.seeds if resume else ():
                     self.finished(task, method, seed, out_root, config)
-        return [self.run_one(t, m, s, out_root, resume, overrides)
+        return [self.run_one(t, m, s, out_root, resume, overrides) | {"run_dir": str(run_dir(out_root, t, m, s))}
                 for t in self.tasks for m in self.methods for s in self.seeds]
 
 

@@ -98,6 +98,7 @@ class Task(abc.ABC):
         name: task name (``genpred-relu``, ...).
         zoo: the kind of zoo it reads, ``"cnn"`` or ``"inr"``.
         title: its title in the report.
+        short: a short column name for it (the keys of ``reports/headline.json``, which ``dvc exp show`` shows).
     Class attributes:
         kind: ``"regression"``, ``"classification"`` or ``"editing"`` (how the report plots its outputs).
         metrics: the metrics its objective reports, selection metric first.
@@ -109,6 +110,7 @@ class Task(abc.ABC):
     name: str
     zoo: str
     title: str
+    short: str
 
     kind: ClassVar[str]
     metrics: ClassVar[tuple[Metric, ...]]
@@ -287,11 +289,11 @@ class INREditing(Task):
 TASKS: dict[str, Task] = {
     t.name: t
     for t in (
-        GeneralizationPrediction("genpred-relu", "cnn", "Generalization prediction — ReLU CNNs", ("relu",)),
-        GeneralizationPrediction("genpred-tanh", "cnn", "Generalization prediction — tanh CNNs", ("tanh",)),
-        GeneralizationPrediction("genpred-mixed", "cnn", "Generalization prediction — mixed activations"),
-        INRClassification("inr-classification", "inr", "INR classification"),
-        INREditing("inr-editing", "inr", "INR editing (dilation)"),
+        GeneralizationPrediction("genpred-relu", "cnn", "Generalization prediction — ReLU CNNs", "relu", ("relu",)),
+        GeneralizationPrediction("genpred-tanh", "cnn", "Generalization prediction — tanh CNNs", "tanh", ("tanh",)),
+        GeneralizationPrediction("genpred-mixed", "cnn", "Generalization prediction — mixed activations", "mixed"),
+        INRClassification("inr-classification", "inr", "INR classification", "cls"),
+        INREditing("inr-editing", "inr", "INR editing (dilation)", "edit"),
     )
 }
 # every option key of some task (a settings layer shared by all tasks may hold any of them)

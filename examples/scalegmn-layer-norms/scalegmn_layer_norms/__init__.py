@@ -2,9 +2,9 @@
 
 ``LayerNorms`` predicts from the log-norm of every layer's weights and of every layer's biases. It is
 permutation invariant (sums over neurons) but not scale invariant (a ReLU rescaling moves norms between
-layers), which the symmetry checker reports. Installed, it is the method ``layer-norms`` (the entry point
-in ``pyproject.toml``); without installing it, it is ``scalegmn_layer_norms:LayerNorms`` with this package's
-folder on ``PYTHONPATH``:
+layers): it says so in ``symmetries``, which the symmetry checker compares with what it measures.
+Installed, it is the method ``layer-norms`` (the entry point in ``pyproject.toml``); without installing it,
+it is ``scalegmn_layer_norms:LayerNorms`` with this package's folder on ``PYTHONPATH``:
 
     .venv/bin/pip install -e examples/scalegmn-layer-norms && .venv/bin/scalegmn check-symmetry layer-norms
     PYTHONPATH=examples/scalegmn-layer-norms .venv/bin/scalegmn check-symmetry scalegmn_layer_norms:LayerNorms
@@ -21,8 +21,11 @@ class LayerNorms(nn.Module):
     """An MLP on ``log(1 + ‖W_l‖)`` and ``log(1 + ‖b_l‖)`` per layer ``l < max_layers`` (zero beyond depth).
 
     Protocol: built as ``LayerNorms(example=graph, out_dim=k, **config)``; ``forward(batch)`` takes a PyG
-    batch of ``scalegmn.core.graph.to_graph`` graphs and returns ``(num_graphs, out_dim)``.
+    batch of ``scalegmn.core.graph.to_graph`` graphs and returns ``(num_graphs, out_dim)``. ``symmetries``
+    (optional) names what it claims to be invariant to: ``"permutation"`` and/or ``"scaling"``.
     """
+
+    symmetries = ("permutation",)
 
     def __init__(self, example: Data, out_dim: int, hidden: int = 32, max_layers: int = 8) -> None:
         super().__init__()
