@@ -31,6 +31,7 @@ from typing import Any
 from torch import nn
 
 from scalegmn.baselines import NFN, FlatMLP, StatNN
+from scalegmn.config import ConfigError
 from scalegmn.nn import ScaleGMN
 
 # in report order (scalegmn.report lists methods in this order): baselines first, the ScaleGMN variants last
@@ -162,3 +163,23 @@ def build_model(name: str, example, out_dim: int, **config) -> nn.Module:
     if not isinstance(model, nn.Module):
         raise ValueError(f"model {name!r} built a {type(model).__name__}, not a torch.nn.Module")
     return model
+
+
+def metanetwork(settings: dict[str, Any], method: str, where: str = "train settings") -> str:
+    """The model ``method`` trains: its ``methods.<method>.metanetwork`` (a built-in, entry-point or import-path
+    name), else ``method`` itself; method names in ``methods`` must be :data:`~scalegmn.registry.METHOD_NAME`
+    (they name folders and DVC stages), a :class:`ConfigError` says so otherwise."""
+    methods = settings.get("methods") or {}
+    if not isinstance(methods, dict):
+        raise ConfigError(f"{where}: section 'methods' must be a mapping")
+    for name in methods:
+        if not isinstance(name, str) or not METHOD_NAME.fullmatch(name):
+            raise ConfigError(f"{where}: methods: method name {name!r} is not {METHOD_NAME_RULE} (it names "
+                              "folders and DVC stages); name the method, e.g. 'layer-norms', and give its class "
+                              "as metanetwork: 'package.module:Class'")
+    entry = methods.get(method)
+    spec = entry.get("metanetwork", method) if isinstance(entry, dict) else method
+    if not isinstance(spec, str):
+        raise ConfigError(f"{where}: methods: {method}: metanetwork: expected a model name or import path, "
+                          f"got {spec!r}")
+    return spec

@@ -119,8 +119,7 @@ def test_report_refuses_to_replace_a_tables_folder_of_other_files(tmp_path):
     write_json(tmp_path / "results.json", [result_without_metrics("inr-editing", "statnn", 0, "not_applicable", "invariant")])
     (tmp_path / "out" / "tables").mkdir(parents=True)
     (tmp_path / "out" / "tables" / "mine.csv").write_text("a,b\n")
-    code, out = invoke("report", "--results", tmp_path / "results.json", "--runs", tmp_path / "none",
-                       "--out", tmp_path / "out")
+    code, out = invoke("report", "--results", tmp_path / "results.json", "--out", tmp_path / "out")
     assert code == 2 and "tables" in out
     assert (tmp_path / "out" / "tables" / "mine.csv").read_text() == "a,b\n"
     assert not (tmp_path / "out" / "report.md").exists()

@@ -62,7 +62,7 @@ def test_profile_overrides_switch_between_profiles_and_refuse_unknown_keys(tmp_p
         profile_overrides("small", default, small, tmp_path)
 
 
-def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_path):
+def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_path, monkeypatch):
     project = project_copy(tmp_path / "project")
     leftovers = {"reports/symmetry/removed-model.json": [{"model": "removed-model", "transform": "scaling",
                                                            "max_rel_change": 1.0, "invariant": False,
@@ -96,7 +96,7 @@ def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_
     assert stages and all(s.startswith(("train_", "results", "report")) for s in stages), stages
     shown = run([str(BIN / "dvc"), "exp", "show", "--csv"], project).splitlines()
     header = shown[0].split(",")
-    assert {"genpred-relu.scalegmn", "train.defaults.epochs"} <= set(header), header
+    assert {"relu.scalegmn", "train.defaults.epochs"} <= set(header), header
     epochs = header.index("train.defaults.epochs")
     assert sorted({row.split(",")[epochs] for row in shown[1:]}) == ["2", "3"]  # both experiments listed
 
@@ -110,11 +110,33 @@ def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_
     for output in ("datasets/graphs/digits-cnn/metadata.json", "reports/runs/genpred-relu/scalegmn/seed0/result.json"):
         assert (tmp_path / "second" / output).read_bytes() == (project / output).read_bytes()
 
+    run([str(BIN / "python"), "scripts/offline_plots_template.py"], project)  # what `make setup` does
+    run([str(BIN / "dvc"), "plots", "show", "-o", "dvc_plots"], project)
+    page = (project / "dvc_plots" / "index.html").read_text()
+    assert "vegaEmbed" in page and "<script src=" not in page and "learning-curves" in page
+    if shutil.which("chromium"):
+        from scalegmn.report.browser_check import check_html
+        assert check_html(reports / "report.html").ok
+
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"]["methods"]["statnn"] = {"lr": 0.002}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     status = json.loads(run([str(BIN / "dvc"), "status", "--json"], project))
     assert status and all("statnn" in stage for stage in status), status
+    run(["git", "checkout", "params.yaml"], project)
+
+    def add_plugin(p):  # a plug-in method, named by import path: only its own stages (and the summaries) run
+        p["train"]["methods"]["layer-norms"] = {"metanetwork": "scalegmn_layer_norms:LayerNorms",
+                                                "model": {"hidden": 8}}
+        p["train"]["genpred"]["methods"].append("layer-norms")
+        p["symmetry"]["models"].append("layer-norms")
+    edited_params(project, add_plugin)
+    monkeypatch.setenv("PYTHONPATH", str(project / "examples" / "scalegmn-layer-norms"))  # the plug-in, not installed
+    ran = run([str(BIN / "dvc"), "repro"], project)
+    stages = sorted(line.split("'")[1] for line in ran.splitlines() if line.startswith("Running stage"))
+    assert stages == ["report", "results", "symmetry@layer-norms", "train_genpred@genpred-relu-layer-norms-0"], ran
+    assert "| layer-norms |" in (project / "reports" / "report.md").read_text()
+    assert json.loads((project / "reports" / "headline.json").read_text())["relu"]["layer-norms"] is not None
 
 
 def edited_params(project: Path, edit) -> None:

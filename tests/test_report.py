@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -476,3 +477,15 @@ def test_method_order_names_only_registered_models():
 
     assert METHOD_ORDER == MODEL_NAMES
     assert METHOD_ORDER.index("statnn") < METHOD_ORDER.index("gmn") < METHOD_ORDER.index("scalegmn")
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="no chromium executable (apt-get install chromium)")
+def test_every_figure_of_the_report_loads_in_headless_chromium(tmp_path):
+    from scalegmn.report.browser_check import check_html
+
+    out = tmp_path / "reports"
+    written = build_report(full_inputs(tmp_path), out)
+    seen = check_html(out / "report.html", screenshot=tmp_path / "report.png")
+    assert seen.images_total == written.images > 0 and seen.images_loaded == seen.images_total, seen.broken
+    assert seen.title == "ScaleGMN benchmark report"
+    assert (tmp_path / "report.png").read_bytes().startswith(b"\x89PNG")

@@ -339,7 +339,8 @@ def test_editing_with_an_invariant_only_model_is_recorded_as_not_applicable(tmp_
                       {"defaults": {"image_size": 8, "progress": False}})
     [result] = bench.run(tmp_path)
     assert result["status"] == "not_applicable" and "invariant" in result["reason"]
-    assert json.loads((tmp_path / "inr-editing" / "statnn" / "seed0" / "result.json").read_text()) == result
+    folder = tmp_path / "inr-editing" / "statnn" / "seed0"
+    assert json.loads((folder / "result.json").read_text()) | {"run_dir": str(folder)} == result
 
 
 def test_benchmark_command_writes_results_json_csv_and_a_summary(tmp_path):

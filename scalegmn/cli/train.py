@@ -72,7 +72,8 @@ def train_command(
     verify: bool | None = VERIFY,
 ) -> None:
     """Train and evaluate one metanetwork on one task (works under `torchrun --nproc-per-node N`)."""
-    from scalegmn.run.benchmark import metanetwork, resolve_config
+    from scalegmn.registry import metanetwork
+    from scalegmn.run.benchmark import resolve_config
     from scalegmn.run.trainer import train
 
     values, where = _settings(settings, section), _where(settings, section)

@@ -152,16 +152,17 @@ class SymmetryCheckConfig:
 
 
 def check_model(model: str, config: SymmetryCheckConfig = SymmetryCheckConfig(),
-                options: dict | None = None) -> list[SymmetryCheck]:
-    """:func:`check_symmetry` of metanetwork ``model`` (a registered name or an import path, built with model
-    ``options`` and 2 outputs) on the example graphs of ``config``."""
+                options: dict | None = None, name: str | None = None) -> list[SymmetryCheck]:
+    """:func:`check_symmetry` of metanetwork ``model`` (a registered name, an entry point or an import path,
+    built with model ``options`` and 2 outputs) on the example graphs of ``config``; rows labelled ``name``
+    (default ``model``)."""
     from scalegmn.registry import build_model
 
     generator = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
     graphs = example_graphs(config.kind, list(config.activations), config.networks, generator)
     net = build_model(model, graphs[0], 2, **(options or {}))
-    return check_symmetry(net, graphs, generator, config.trials, name=model)
+    return check_symmetry(net, graphs, generator, config.trials, name=name or model)
 
 
 def check_summary(model: str, rows: list[SymmetryCheck], config: SymmetryCheckConfig, seconds: float) -> str:

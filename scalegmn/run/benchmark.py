@@ -27,7 +27,7 @@ import pandas as pd
 
 from scalegmn.io import atomic_file, write_json
 from scalegmn.config import ConfigError, check_keys
-from scalegmn.registry import METHOD_NAME, METHOD_NAME_RULE, method_slug, model_options, resolve
+from scalegmn.registry import metanetwork, method_slug, model_options, resolve
 from scalegmn.tasks import TASKS, get_task
 from scalegmn.run.checkpoint import fingerprint_diff
 from scalegmn.run.config import TrainConfig
@@ -43,24 +43,6 @@ def _table(settings: dict[str, Any], section: str, where: str) -> dict[str, Any]
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: section {section!r} must be a mapping")
     return table
-
-
-def metanetwork(settings: dict[str, Any], method: str, where: str = "train settings") -> str:
-    """The model ``method`` trains: its ``methods.<method>.metanetwork`` (a built-in, entry-point or import-path
-    name), else ``method`` itself; method names in ``methods`` must be :data:`~scalegmn.registry.METHOD_NAME`
-    (they name folders and DVC stages), a :class:`ConfigError` says so otherwise."""
-    methods = _table(settings, "methods", where)
-    for name in methods:
-        if not isinstance(name, str) or not METHOD_NAME.fullmatch(name):
-            raise ConfigError(f"{where}: methods: method name {name!r} is not {METHOD_NAME_RULE} (it names "
-                              "folders and DVC stages); name the method, e.g. 'layer-norms', and give its class "
-                              "as metanetwork: 'package.module:Class'")
-    entry = methods.get(method)
-    spec = entry.get("metanetwork", method) if isinstance(entry, dict) else method
-    if not isinstance(spec, str):
-        raise ConfigError(f"{where}: methods: {method}: metanetwork: expected a model name or import path, "
-                          f"got {spec!r}")
-    return spec
 
 
 def resolve_config(settings: dict[str, Any], task: str, method: str, where: str = "train settings") -> TrainConfig:
