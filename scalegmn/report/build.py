@@ -152,7 +152,7 @@ class _Builder:
             note = f"; dashed: {reference[0]}" if reference else ""
             blocks = [table, Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric, reference),
                                    f"{summary.info.title}: {summary.info.label(metric)} per method, mean over seeds "
-                                   f"with its 95 % interval; dots: the seeds{note}.")]
+                                   f"with its 95 % interval (cut at the frame where wider); dots: the seeds{note}.")]
             if summary.not_applicable:
                 blocks.insert(1, Text("No result (not applicable or failed): " + "; ".join(
                     f"`{m}` ({reason or 'no reason given'})" for m, reason in summary.not_applicable.items()) + "."))

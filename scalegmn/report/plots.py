@@ -57,7 +57,8 @@ def _reference(ax, value: float | None, label: str, horizontal: bool = True) -> 
 
 def bar_chart(summary: TaskSummary, metric: str, reference: tuple[str, float] | None = None) -> dict[str, bytes]:
     """Mean ``metric`` per method with 95 % interval error bars and every seed as a dot; ScaleGMN
-    variants highlighted; ``reference``: a ``(label, value)`` line such as the chance level."""
+    variants highlighted; ``reference``: a ``(label, value)`` line such as the chance level. The y axis spans
+    the seeds, means and reference (and 0), so an interval from few seeds may run past the frame."""
     methods = [m for m, s in summary.methods.items() if metric in s.metrics]
     stats = [summary.methods[m].metrics[metric] for m in methods]
     fig = Figure(figsize=(max(4.0, 0.8 * len(methods) + 1.5), 3.4), layout="constrained")
@@ -65,10 +66,17 @@ def bar_chart(summary: TaskSummary, metric: str, reference: tuple[str, float] | 
     x = np.arange(len(methods))
     ax.bar(x, np.nan_to_num([a.mean for a in stats]), yerr=np.nan_to_num([a.ci95 for a in stats]), capsize=4,
            color=[_color(m) for m in methods], alpha=0.85)
+    shown = [a.mean for a in stats]
     for i, method in enumerate(methods):
         seeds = [r.test[metric] for r in summary.methods[method].runs if metric in r.test]
+        shown += seeds
         ax.scatter(np.full(len(seeds), x[i]) + np.linspace(-0.15, 0.15, len(seeds)), seeds, s=10,
                    color="black", zorder=3, linewidths=0)
+    finite = [v for v in shown + ([reference[1]] if reference else []) if math.isfinite(v)]
+    if finite:  # the seeds, means and reference decide the axis; a wider interval is cut at the frame
+        lo, hi = min(0.0, *finite), max(0.0, *finite)
+        pad = 0.15 * (hi - lo or 1.0)
+        ax.set_ylim(lo - (pad if lo < 0 else 0.0), hi + pad)
     if reference is not None:
         _reference(ax, reference[1], reference[0])
         ax.legend(fontsize=7, loc="best")
