@@ -17,6 +17,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from scalegmn.report.results import TaskSummary, is_scalegmn
 
@@ -174,12 +175,15 @@ def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, 
     losses = np.concatenate([loss for _, loss, _ in curves.values()])
     if bool((losses[np.isfinite(losses)] > 0).all()):
         loss_ax.set_yscale("log")
+        loss_ax.yaxis.set_major_formatter(ScalarFormatter())
+        loss_ax.yaxis.set_minor_formatter(ScalarFormatter())
     if reference is not None:
         _reference(metric_ax, reference[1], reference[0])
     loss_ax.set_ylabel("training loss")
     metric_ax.set_ylabel(f"validation {metric_label}")
     for ax in (loss_ax, metric_ax):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     fig.legend(*metric_ax.get_legend_handles_labels(), loc="outside right center", fontsize=7)
     fig.suptitle(title, fontsize=10)
@@ -208,7 +212,8 @@ def confusion_grid(title: str, panels: Sequence[ConfusionPanel]) -> dict[str, by
         ax.set_xlabel("predicted", fontsize=8)
         ax.set_ylabel("true", fontsize=8)
         color = HIGHLIGHT if panel.highlight else BASE
-        ax.set_title(panel.title, fontsize=9, color=color, fontweight="bold" if panel.highlight else "normal")
+        ax.set_title(panel.title.replace(" (", "\n("), fontsize=8, color=color,
+                     fontweight="bold" if panel.highlight else "normal")
     fig.suptitle(title, fontsize=10)
     return render(fig)
 
