@@ -29,7 +29,8 @@ BUNDLE
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ".dvc/plots/offline.html")
-    bundle = vl_convert.javascript_bundle("window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;")
+    bundle = vl_convert.javascript_bundle(
+        "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;")
     page = PAGE.replace("BUNDLE", bundle)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
