@@ -8,8 +8,8 @@ from scalegmn.data.splits import NetworkKey, SplitConfig, plan_splits
 def keys(n_sources, copies=0, preset=None):
     out = []
     for i in range(n_sources):
-        out.append(NetworkKey(f"n{i}", f"n{i}", False, (preset or {}).get(i)))
-        out += [NetworkKey(f"n{i}~aug{k}", f"n{i}", True, (preset or {}).get(i)) for k in range(copies)]
+        out.append(NetworkKey(f"n{i}", f"n{i}", False, (preset or {}).get(i), f"n{i}"))
+        out += [NetworkKey(f"n{i}~aug{k}", f"n{i}", True, (preset or {}).get(i), f"n{i}") for k in range(copies)]
     return out
 
 
@@ -40,6 +40,21 @@ def test_bad_plans_are_refused():
     with pytest.raises(ValueError, match="appears twice"):
         plan_splits(keys(2) + keys(1), SplitConfig())
     with pytest.raises(ValueError, match="missing source networks"):
-        plan_splits([NetworkKey("a~aug0", "a", True, None)], SplitConfig())
+        plan_splits([NetworkKey("a~aug0", "a", True, None, "a")], SplitConfig())
     with pytest.raises(ValueError, match="differs from its source"):
-        plan_splits([NetworkKey("a", "a", False, "val"), NetworkKey("a~aug0", "a", True, "train")], SplitConfig())
+        plan_splits([NetworkKey("a", "a", False, "val", "a"), NetworkKey("a~aug0", "a", True, "train", "a")],
+                    SplitConfig())
+    with pytest.raises(ValueError, match="split_group 'g2' differs from its source's 'g1'"):
+        plan_splits([NetworkKey("a", "a", False, None, "g1"), NetworkKey("a~aug0", "a", True, None, "g2")],
+                    SplitConfig())
+
+
+def test_networks_of_one_split_group_share_a_split_and_fractions_count_groups():
+    # 40 digits fitted 3 times each: every fit is a source network of its own, the digit is the group
+    fits = [NetworkKey(f"d{d}-f{f}", f"d{d}-f{f}", False, None, f"digit-{d}") for d in range(40) for f in range(3)]
+    plan = plan_splits(fits, SplitConfig(0.5, 0.25, 0.25, seed=1))
+    by_digit = {}
+    for key in fits:
+        by_digit.setdefault(key.group, set()).add(plan.split_of(key))
+    assert all(len(splits) == 1 for splits in by_digit.values())
+    assert plan.sizes() == {"train": 60, "val": 30, "test": 30} and not plan.dropped

@@ -13,7 +13,7 @@ from scalegmn.zoo.cnn_zoo import CnnZooConfig, MemberwiseOptimizer, StackedCnn, 
 from scalegmn.zoo.digits import load_digits_images
 from scalegmn.zoo.generate import write_cnn_zoo
 from scalegmn.core.siren import coordinate_grid
-from scalegmn.zoo.inr_zoo import InrZooConfig, generate_inr_zoo
+from scalegmn.zoo.inr_zoo import InrZooConfig, fitting_targets, generate_inr_zoo
 
 TINY = dict(size=6, epochs=1, batch_size=128, block_size=3, widths=(3, 4))
 
@@ -114,6 +114,49 @@ def test_inr_zoo_renders_its_digit_and_records_psnr_and_label():
             torch.testing.assert_close(wa, wb, rtol=1e-5, atol=1e-6)
 
 
+def test_inr_zoo_fits_jittered_upsampled_copies_of_each_digit_and_pieces_equal_the_whole():
+    config = InrZooConfig(steps=30, resolution=28, fits_per_digit=3, max_rotation=10.0, max_shift=1.0,
+                          coords_per_step=196)
+    nets = generate_inr_zoo(config, start=5, count=2, progress=False)
+    images, labels = load_digits_images()
+    assert [(n.meta["digit_index"], n.meta["fit"]) for n in nets] == [(5, 0), (5, 1), (5, 2), (6, 0), (6, 1), (6, 2)]
+    assert len({n.meta["id"] for n in nets}) == 6
+    assert {n.meta["split_group"] for n in nets} == {"digit-000005", "digit-000006"}
+    assert len({n.meta["rotation"] for n in nets}) == 6
+    for net in nets:
+        i = net.meta["digit_index"]
+        assert abs(net.meta["rotation"]) <= 10.0 and max(map(abs, net.meta["shift"])) <= 1.0
+        target = fitting_targets(images[i:i + 1] / 16, 28, torch.tensor([net.meta["rotation"]]),
+                                 torch.tensor([net.meta["shift"]]))[0]
+        mse = (forward(net, coordinate_grid(28)).view(-1) - target).pow(2).mean()
+        assert net.meta["psnr"] == pytest.approx(float(10 * torch.log10(1 / mse)), abs=1e-3)
+        assert net.meta["label"] == int(labels[i])
+    pieces = generate_inr_zoo(config, 5, 1, progress=False) + generate_inr_zoo(config, 6, 1, progress=False)
+    for a, b in zip(nets, pieces):
+        for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
+            torch.testing.assert_close(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_fitting_targets_upsample_rotate_and_shift_the_digit():
+    image = torch.rand(1, 8, 8)
+    still = torch.zeros(1), torch.zeros(1, 2)
+    torch.testing.assert_close(fitting_targets(image, 8, *still).view(8, 8), image[0])
+    upsampled = torch.nn.functional.interpolate(image[:, None], size=(28, 28), mode="bilinear", align_corners=True)
+    torch.testing.assert_close(fitting_targets(image, 28, *still).view(28, 28), upsampled[0, 0])
+    down = fitting_targets(image, 8, torch.zeros(1), torch.tensor([[1.0, 0.0]])).view(8, 8)
+    torch.testing.assert_close(down[1:], image[0, :-1])  # one row down, zeros enter at the top
+    assert float(down[0].abs().max()) < 1e-6
+    quarter = fitting_targets(image, 8, torch.tensor([90.0]), still[1]).view(8, 8)  # counter-clockwise
+    torch.testing.assert_close(quarter, torch.rot90(image[0], k=1), atol=1e-5, rtol=0)
+
+
+def test_inr_zoo_config_refuses_bad_fitting_settings():
+    with pytest.raises(ValueError, match="coords_per_step must be in 1..64"):
+        InrZooConfig(coords_per_step=65)
+    with pytest.raises(ValueError, match="fits_per_digit >= 1"):
+        InrZooConfig(fits_per_digit=0)
+
+
 def test_cli_generates_exports_and_summarises(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["zoo", "generate", "cnn", "--out", str(tmp_path / "cnn"), "--size", "4", "--epochs", "1",
@@ -129,7 +172,7 @@ def test_cli_generates_exports_and_summarises(tmp_path):
         assert torch.equal(forward(a, x), forward(b, x)) and a.meta["score"] == pytest.approx(b.meta["score"])
     result = runner.invoke(app, ["zoo", "generate", "inr", "--out", str(tmp_path / "inr"), "--count", "3",
                                  "--steps", "5", "--workers", "1", "--no-progress"])
-    assert result.exit_code == 0 and "PSNR mean" in result.output
+    assert result.exit_code == 0 and "PSNR mean" in " ".join(result.output.split())
     assert read_info(tmp_path / "inr")["psnr"]["count"] == 3
     bad = runner.invoke(app, ["zoo", "generate", "cnn", "--out", str(tmp_path / "x"), "--activations", "sine"])
     assert bad.exit_code == 1 and "activations must be" in " ".join(bad.output.split())

@@ -73,21 +73,29 @@ def generate_inr(
     out: Path = typer.Option(Path("datasets/zoos") / InrZooConfig.name, help="Output zoo directory."),
     size: int | None = typer.Option(InrZooConfig.size, help="Fit the first SIZE digits (default: all 1797)."),
     seed: int = typer.Option(InrZooConfig.seed, help="Seed of the SIREN initialisations."),
-    steps: int = typer.Option(InrZooConfig.steps, help="Full-batch Adam steps."),
+    steps: int = typer.Option(InrZooConfig.steps, help="Adam steps per fit."),
     learning_rate: float = typer.Option(InrZooConfig.learning_rate, help="Adam learning rate."),
     hidden: str = typer.Option(_joined(InrZooConfig.hidden), help="Hidden widths."),
     w0: float = typer.Option(InrZooConfig.w0, help="SIREN frequency: sin(w0 * z) in every hidden layer."),
+    resolution: int = typer.Option(InrZooConfig.resolution, help="Pixels per side of the fitting grid."),
+    fits_per_digit: int = typer.Option(InrZooConfig.fits_per_digit, help="SIRENs fitted to each digit."),
+    max_rotation: float = typer.Option(InrZooConfig.max_rotation, help="Random rotation per fit, ± degrees."),
+    max_shift: float = typer.Option(InrZooConfig.max_shift, help="Random shift per fit, ± pixels of the 8x8 digit."),
+    coords_per_step: int | None = typer.Option(InrZooConfig.coords_per_step,
+                                               help="Pixels per Adam step (default: all)."),
     start: int = typer.Option(0, help="First digit to fit."),
     count: int | None = typer.Option(None, help="Digits to fit (default: all 1797 from --start)."),
     workers: int = WORKERS,
     progress: bool = PROGRESS,
     overwrite: bool = OVERWRITE,
 ) -> None:
-    """Fit one SIREN per digit image (batched) and print INRs/s and the PSNR."""
+    """Fit SIRENs to the digit images (batched) and print INRs/s and the PSNR."""
     from scalegmn.zoo.generate import write_inr_zoo
 
     try:
-        config = InrZooConfig(size=size, seed=seed, steps=steps, learning_rate=learning_rate, hidden=_csv(hidden, int), w0=w0)
+        config = InrZooConfig(size=size, seed=seed, steps=steps, learning_rate=learning_rate,
+                              hidden=_csv(hidden, int), w0=w0, resolution=resolution, fits_per_digit=fits_per_digit,
+                              max_rotation=max_rotation, max_shift=max_shift, coords_per_step=coords_per_step)
         info = write_inr_zoo(config, out, start=start, count=count, workers=workers, progress=progress,
                              overwrite=overwrite)
     except ValueError as err:

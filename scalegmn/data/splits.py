@@ -1,9 +1,10 @@
 """Deterministic train/val/test splits by source network.
 
-Splits are drawn over *source* networks (an original and its augmented copies form one group), so a
-copy always lands in its source's split. A network whose metadata carries ``split`` (the public zoos'
-standard splits) keeps it; the others are split by a seeded permutation of their sorted source ids into
-exact fractions. Augmented copies of val/test networks are dropped: they add nothing to a
+Splits are drawn over *groups* of source networks, so a copy always lands in its source's split: by
+default a group is one source network and its augmented copies; networks whose metadata share a
+``split_group`` (e.g. several INR fits of one image) form one group, so no image sits in two splits. A
+network whose metadata carries ``split`` (the public zoos' standard splits) keeps it; the other groups are
+split by a seeded permutation of their sorted names into exact fractions. Augmented copies of val/test networks are dropped: they add nothing to a
 test-at-the-original-network evaluation, and keeping them out of the dataset means no consumer can
 train or select on them by mistake.
 """
@@ -22,7 +23,7 @@ from scalegmn.core.weights import NetworkWeights
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Fractions of source networks per split (summing to 1) and the seed of the permutation."""
+    """Fractions of groups of source networks per split (summing to 1) and the seed of the permutation."""
 
     train: float = 0.7
     val: float = 0.1
@@ -43,6 +44,7 @@ class NetworkKey:
     source_id: str
     is_copy: bool
     preset: str | None
+    group: str
 
 
 def network_key(net: NetworkWeights, where: str) -> NetworkKey:
@@ -53,7 +55,8 @@ def network_key(net: NetworkWeights, where: str) -> NetworkKey:
     preset = net.meta.get("split")
     if preset is not None and preset not in SPLITS:
         raise ValueError(f"{where}: network {net_id!r} has split {preset!r}; expected one of {', '.join(SPLITS)}")
-    return NetworkKey(net_id, str(net.meta.get("source_id", net_id)), "aug_seed" in net.meta, preset)
+    source_id = str(net.meta.get("source_id", net_id))
+    return NetworkKey(net_id, source_id, "aug_seed" in net.meta, preset, str(net.meta.get("split_group", source_id)))
 
 
 @dataclass
@@ -73,33 +76,37 @@ class SplitPlan:
 
 
 def plan_splits(keys: Iterable[NetworkKey], config: SplitConfig) -> SplitPlan:
-    """Split the source networks of ``keys`` (see the module docstring); ``ValueError`` on duplicate ids,
-    on copies whose source is missing, and on a copy whose preset split differs from its source's."""
+    """Split the groups of source networks of ``keys`` (see the module docstring); ``ValueError`` on duplicate
+    ids, on copies whose source is missing, on a source in two groups, and on preset splits that differ within
+    a group."""
     seen: set[str] = set()
     preset: dict[str, str] = {}
-    sources: set[str] = set()
+    group_of: dict[str, str] = {}
     copies: list[NetworkKey] = []
     for key in keys:
         if key.id in seen:
             raise ValueError(f"network id {key.id!r} appears twice")
         seen.add(key.id)
-        sources.add(key.source_id)
+        if group_of.setdefault(key.source_id, key.group) != key.group:
+            raise ValueError(f"network {key.id!r}: split_group {key.group!r} differs from its source's "
+                             f"{group_of[key.source_id]!r}")
         if key.is_copy:
             copies.append(key)
         if key.preset is not None:
-            if preset.setdefault(key.source_id, key.preset) != key.preset:
+            if preset.setdefault(key.group, key.preset) != key.preset:
                 raise ValueError(
-                    f"network {key.id!r}: split {key.preset!r} differs from its source's {preset[key.source_id]!r}"
+                    f"network {key.id!r}: split {key.preset!r} differs from its source group's {preset[key.group]!r}"
                 )
-    missing = sorted(sources - seen)
+    missing = sorted(set(group_of) - seen)
     if missing:
         raise ValueError(f"augmented copies refer to {len(missing)} missing source networks, e.g. {missing[0]!r}")
-    free = sorted(sources - set(preset))
+    free = sorted(set(group_of.values()) - set(preset))
     order = np.random.default_rng(config.seed).permutation(len(free))
     n_train = round(len(free) * config.train)
     n_val = round(len(free) * config.val)
-    assigned = dict(preset)
+    group_split = dict(preset)
     for rank, i in enumerate(order):
-        assigned[free[i]] = "train" if rank < n_train else "val" if rank < n_train + n_val else "test"
+        group_split[free[i]] = "train" if rank < n_train else "val" if rank < n_train + n_val else "test"
+    assigned = {source: group_split[group] for source, group in group_of.items()}
     dropped = {c.id for c in copies if assigned[c.source_id] != "train"}
     return SplitPlan(assigned, dropped)

@@ -60,10 +60,14 @@ def write_inr_zoo(config: InrZooConfig, out: str | Path, *, start: int = 0, coun
     info = {"name": config.name, "kind": "inr", "generator": "digits-inr", "config": config.to_dict(),
             "start": start, "count": len(nets), "workers": workers, "seconds": seconds,
             "networks_per_s": len(nets) / seconds, "psnr": quality,
-            "coordinates": "scalegmn.core.siren.coordinate_grid(8): (row, col) in linspace(-1, 1, 8), row-major",
-            "targets": "pixel / 16 in [0, 1]; no output offset", "machine": _machine()}
-    info["summary"] = (f"{config.name}: {len(nets)} SIRENs in {seconds:.1f} s ({info['networks_per_s']:.1f} INRs/s, "
-                       f"{workers} workers); PSNR mean {quality['mean']:.1f} dB, min {quality['min']:.1f} dB")
+            "coordinates": f"scalegmn.core.siren.coordinate_grid({config.resolution}): (row, col) in "
+                           f"linspace(-1, 1, {config.resolution}), row-major",
+            "targets": f"8x8 digit pixel / 16 in [0, 1], rotated/shifted per fit, resampled bilinearly to "
+                       f"{config.resolution}x{config.resolution} (scalegmn.zoo.inr_zoo.fitting_targets); no output "
+                       f"offset", "machine": _machine()}
+    info["summary"] = (f"{config.name}: {len(nets)} SIRENs ({config.fits_per_digit} per digit, "
+                       f"{config.resolution}x{config.resolution}) in {seconds:.1f} s ({info['networks_per_s']:.1f} "
+                       f"INRs/s, {workers} workers); PSNR mean {quality['mean']:.1f} dB, min {quality['min']:.1f} dB")
     if not math.isfinite(quality["min"]):
         raise ValueError(f"{config.name}: non-finite PSNR; the fit diverged (lower the learning rate)")
     save_zoo(out, nets, info, part_size=part_size, overwrite=overwrite)

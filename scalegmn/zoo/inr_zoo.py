@@ -1,14 +1,20 @@
-"""The digits-inr zoo: one SIREN per 8x8 digit, all fitted in one batched optimisation.
+"""The digits-inr zoo: SIRENs fitted to scikit-learn's 8x8 digits, upsampled to a finer grid, in one batched fit.
 
 Each SIREN maps a pixel coordinate ``(row, col)`` in ``[-1, 1]^2`` (see
-:func:`scalegmn.core.siren.coordinate_grid`) to the pixel intensity scaled to ``[0, 1]`` (raw digits pixel / 16),
-computing ``sin(w0 (W x + b))`` in every hidden
-layer (our :func:`scalegmn.core.weights.forward` convention) and a linear output without offset. Fitting is
-full-batch Adam on the mean squared error over the 64 pixels; the parameters of all INRs are stacked on a
-leading axis and every INR's loss only touches its own parameters, so the fit of one image does not
-depend on which other images are fitted with it (``start``/``count`` pieces equal the whole zoo).
-Initialisation (Sitzmann et al.): first layer ``U(-1/n_in, 1/n_in)``, later layers
-``U(-sqrt(6/n_in)/w0, sqrt(6/n_in)/w0)``, biases ``U(-1/sqrt(n_in), 1/sqrt(n_in))``, seeded per image.
+:func:`scalegmn.core.siren.coordinate_grid`) to the intensity in ``[0, 1]`` (raw digits pixel / 16) of the
+digit resampled bilinearly to ``resolution x resolution`` pixels (at 8, the digit itself; at 28, the public
+MNIST INR zoos' grid, where 784 pixels against ~1,150 parameters leave no room to memorise noise). A digit is
+fitted ``fits_per_digit`` times, each fit from its own initialisation and, with ``max_rotation`` /
+``max_shift``, of its own slightly rotated and shifted copy of the digit. Every fit of a digit carries
+``split_group`` ``digit-<index>``, so the dataset splits by source digit and no image sits in two splits.
+
+Hidden layers compute ``sin(w0 (W x + b))`` (our :func:`scalegmn.core.weights.forward` convention), the output
+layer is linear without offset. Fitting is Adam on the mean squared error over ``coords_per_step`` pixels a
+step (all of them when ``None``); the pixels of step ``t`` are drawn from ``(seed, t)`` alone and are the same
+for every INR, and every INR's loss only touches its own parameters, so a fit does not depend on which other
+digits are fitted with it (``start``/``count`` pieces equal the whole zoo). The reported PSNR is on every pixel
+of the fitting grid. Initialisation (Sitzmann et al.): first layer ``U(-1/n_in, 1/n_in)``, later layers
+``U(-sqrt(6/n_in)/w0, sqrt(6/n_in)/w0)``, biases ``U(-1/sqrt(n_in), 1/sqrt(n_in))``, seeded per fit.
 """
 
 from __future__ import annotations
@@ -19,20 +25,23 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
 from scalegmn.core.siren import coordinate_grid
 from scalegmn.core.weight_batch import WeightBatch
 from scalegmn.core.weights import NetworkWeights
-from scalegmn.zoo.digits import DIGITS_SIZE, PIXEL_MAX, load_digits_images
+from scalegmn.zoo.digits import PIXEL_MAX, load_digits_images
 from scalegmn.zoo.parallel import map_tasks
 
 
 @dataclass(frozen=True)
 class InrZooConfig:
     """Everything that determines a digits-inr zoo (``size``: fit the first ``size`` digits, which cycle
-    through the classes; ``None``: all 1797)."""
+    through the classes; ``None``: all 1797). ``resolution``: pixels per side of the fitting grid;
+    ``max_rotation``: degrees, ``max_shift``: pixels of the 8x8 digit (each drawn uniformly in ``±max`` per fit,
+    fit 0 included); ``coords_per_step``: pixels per Adam step (``None``: all)."""
 
     size: int | None = None
     seed: int = 0
@@ -40,15 +49,27 @@ class InrZooConfig:
     learning_rate: float = 1e-3
     hidden: tuple[int, ...] = (32, 32)
     w0: float = 30.0
+    resolution: int = 8
+    fits_per_digit: int = 1
+    max_rotation: float = 0.0
+    max_shift: float = 0.0
+    coords_per_step: int | None = None
     name: str = "digits-inr"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        object.__setattr__(self, "learning_rate", float(self.learning_rate))
+        for name in ("learning_rate", "w0", "max_rotation", "max_shift"):
+            object.__setattr__(self, name, float(getattr(self, name)))
         if self.steps < 1 or self.learning_rate <= 0 or not self.hidden or min(self.hidden) < 1 or self.w0 <= 0:
             raise ValueError("InrZooConfig: steps >= 1, learning_rate > 0, w0 > 0 and hidden widths >= 1 required")
         if self.size is not None and self.size < 1:
             raise ValueError("InrZooConfig: size must be >= 1 (or None for all digits)")
+        if self.resolution < 2 or self.fits_per_digit < 1 or self.max_rotation < 0 or self.max_shift < 0:
+            raise ValueError("InrZooConfig: resolution >= 2, fits_per_digit >= 1, max_rotation >= 0 and "
+                             "max_shift >= 0 required")
+        if self.coords_per_step is not None and not 1 <= self.coords_per_step <= self.resolution ** 2:
+            raise ValueError(f"InrZooConfig: coords_per_step must be in 1..{self.resolution ** 2} "
+                             f"(resolution {self.resolution}) or None")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -60,6 +81,10 @@ def psnr(prediction: Tensor, target: Tensor, peak: float = 1.0) -> Tensor:
     return 10.0 * torch.log10(peak**2 / mse)
 
 
+def _seed(*key: int) -> int:
+    return int(np.random.SeedSequence(list(key)).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
 def _init_siren(sizes: list[int], w0: float, generator: torch.Generator) -> tuple[list[Tensor], list[Tensor]]:
     weights, biases = [], []
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -69,39 +94,66 @@ def _init_siren(sizes: list[int], w0: float, generator: torch.Generator) -> tupl
     return weights, biases
 
 
+def fitting_targets(images: Tensor, resolution: int, rotations: Tensor, shifts: Tensor) -> Tensor:
+    """``(N, resolution**2)`` row-major targets: ``images`` ``(N, h, w)`` in ``[0, 1]`` rotated by ``rotations``
+    ``(N,)`` degrees counter-clockwise about the centre, shifted by ``shifts`` ``(N, 2)`` (row, col) pixels of the ``h x w``
+    image, resampled bilinearly on the fitting grid (zero outside the digit). No rotation or shift: plain
+    bilinear upsampling that keeps the corner pixels (``align_corners``)."""
+    n, h, w = images.shape
+    angle = torch.deg2rad(rotations)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # affine_grid maps output (x=col, y=row) in [-1, 1] to input positions; a shift of k pixels is 2k/(size-1)
+    theta = torch.stack([torch.stack([cos, -sin, -2 * shifts[:, 1] / (w - 1)], dim=1),
+                         torch.stack([sin, cos, -2 * shifts[:, 0] / (h - 1)], dim=1)], dim=1)
+    grid = F.affine_grid(theta, [n, 1, resolution, resolution], align_corners=True)
+    return F.grid_sample(images.unsqueeze(1), grid, mode="bilinear", padding_mode="zeros",
+                         align_corners=True).reshape(n, -1)
+
+
+def _batched_siren(weights: list[Tensor], biases: list[Tensor], coords: Tensor, w0: float) -> Tensor:
+    """``(N, P)`` outputs of ``N`` single-output SIRENs (``weights[l]`` ``(N, out, in)``) at ``coords``
+    ``(P, 2)``: :meth:`WeightBatch.forward` for this one architecture family, as batched matrix products."""
+    h = coords.expand(len(weights[0]), -1, -1)
+    for l, (w, b) in enumerate(zip(weights, biases)):
+        z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+        h = torch.sin(w0 * z) if l < len(weights) - 1 else z
+    return h.squeeze(-1)
+
+
 def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None) -> list[NetworkWeights]:
-    """Fit digits ``start .. stop-1`` together (one Adam over their stacked parameters)."""
+    """Fit every fit of digits ``start .. stop-1`` together (one Adam over their stacked parameters)."""
     config, start, stop = task
     images, labels = load_digits_images()
-    index = torch.arange(start, stop)
-    target = images[index].reshape(len(index), -1) / PIXEL_MAX
-    coords = coordinate_grid(DIGITS_SIZE)
+    fits = [(i, f) for i in range(start, stop) for f in range(config.fits_per_digit)]
+    generators = [torch.Generator().manual_seed(_seed(config.seed, i, f)) for i, f in fits]
+    jitter = torch.stack([(torch.rand(3, generator=g) * 2 - 1) for g in generators])  # (N, 3) in [-1, 1]
+    rotations, shifts = jitter[:, 0] * config.max_rotation, jitter[:, 1:] * config.max_shift
+    target = fitting_targets(images[[i for i, _ in fits]] / PIXEL_MAX, config.resolution, rotations, shifts)
+    coords = coordinate_grid(config.resolution)
     sizes = [2, *config.hidden, 1]
-    inits = [_init_siren(sizes, config.w0, torch.Generator().manual_seed(
-        int(np.random.SeedSequence([config.seed, int(i)]).generate_state(1, dtype=np.uint64)[0] >> 1)))
-        for i in index]
+    inits = [_init_siren(sizes, config.w0, g) for g in generators]
     weights = [torch.stack([w[l] for w, _ in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     biases = [torch.stack([b[l] for _, b in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     optimizer = torch.optim.Adam(weights + biases, lr=config.learning_rate)
-    template = NetworkWeights(*inits[0], "sine", w0=config.w0)
-    batch = WeightBatch(template.architecture, weights, biases)
-
-    def fitted() -> Tensor:
-        return batch.forward(template, coords).squeeze(-1)  # (N, pixels)
-
-    for _ in range(config.steps):
+    pixels = config.resolution ** 2
+    for step in range(config.steps):
+        index = (slice(None) if config.coords_per_step is None else torch.randperm(
+            pixels, generator=torch.Generator().manual_seed(_seed(config.seed, step)))[:config.coords_per_step])
         optimizer.zero_grad(set_to_none=True)
-        loss = (fitted() - target).pow(2).mean(dim=1).sum()
+        loss = (_batched_siren(weights, biases, coords[index], config.w0) - target[:, index]).pow(2).mean(1).sum()
         loss.backward()
         optimizer.step()
         if progress is not None:
-            progress.update(len(index))
-    with torch.no_grad():
-        quality = psnr(fitted(), target)
+            progress.update(stop - start)
+    template = NetworkWeights(*inits[0], "sine", w0=config.w0)
+    with torch.no_grad():  # the quality through the library's own forward pass, on every pixel
+        quality = psnr(WeightBatch(template.architecture, weights, biases).forward(template, coords).squeeze(-1),
+                       target)
     nets = []
-    for n, i in enumerate(index.tolist()):
-        meta = {"id": f"{config.name}-{i:06d}", "source": config.name, "label": int(labels[i]),
-                "psnr": float(quality[n]), "digit_index": i}
+    for n, (i, f) in enumerate(fits):
+        meta = {"id": f"{config.name}-{i:06d}-{f:02d}", "source": config.name, "label": int(labels[i]),
+                "psnr": float(quality[n]), "digit_index": i, "fit": f, "rotation": float(rotations[n]),
+                "shift": [float(v) for v in shifts[n]], "split_group": f"digit-{i:06d}"}
         nets.append(NetworkWeights([w[n].detach().clone() for w in weights], [b[n].detach().clone() for b in biases],
                                    "sine", w0=config.w0, meta=meta))
     return nets
@@ -109,9 +161,10 @@ def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None)
 
 def generate_inr_zoo(config: InrZooConfig, start: int = 0, count: int | None = None, workers: int = 1,
                      progress: bool = True) -> list[NetworkWeights]:
-    """Fit SIRENs to digits ``start .. start+count-1`` (default: to ``config.size``), split into ``workers``
-    processes; ``meta`` holds ``id``, ``source``, ``label`` (digit class), ``psnr`` (dB, pixels in
-    [0, 1]) and ``digit_index``."""
+    """Fit ``config.fits_per_digit`` SIRENs to each of digits ``start .. start+count-1`` (default: to
+    ``config.size``), split into ``workers`` processes; ``meta`` holds ``id``, ``source``, ``label`` (digit
+    class), ``psnr`` (dB, pixels in [0, 1], on the fitting grid), ``digit_index``, ``fit``, ``rotation``
+    (degrees), ``shift`` (row, col pixels) and ``split_group``."""
     available = len(load_digits_images()[1])
     total = config.size or available
     count = total - start if count is None else count
@@ -121,6 +174,6 @@ def generate_inr_zoo(config: InrZooConfig, start: int = 0, count: int | None = N
     bounds = np.linspace(start, start + count, max(1, min(workers, count)) + 1).round().astype(int)
     tasks = [(config, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
     with tqdm(total=config.steps * count, desc=f"{config.name} {start}..{start + count - 1}",
-              unit="fit-step", unit_scale=True, disable=not progress) as bar:
+              unit="digit-step", unit_scale=True, disable=not progress) as bar:
         results = map_tasks(_fit_task, tasks, workers, bar, units=lambda t: config.steps * (t[2] - t[1]))
     return [net for chunk in results for net in chunk]
