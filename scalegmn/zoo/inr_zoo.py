@@ -120,8 +120,15 @@ def _batched_siren(weights: list[Tensor], biases: list[Tensor], coords: Tensor, 
     return h.squeeze(-1)
 
 
-def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None) -> list[NetworkWeights]:
-    """Fit every fit of digits ``start .. stop-1`` together (one Adam over their stacked parameters)."""
+DIGITS_PER_TASK = 64  # a fitting task's digits: small blocks keep the activations in cache and spread the work
+
+FittedBlock = tuple[list[Tensor], list[Tensor], list[dict[str, Any]]]
+
+
+def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None) -> FittedBlock:
+    """Fit every fit of digits ``start .. stop-1`` together (one Adam over their stacked parameters); returns
+    the stacked weights ``(N, out, in)``, biases ``(N, out)`` and the ``N`` metadata dicts (a few tensors, cheap
+    to send between processes)."""
     config, start, stop = task
     images, labels = load_digits_images()
     fits = [(i, f) for i in range(start, stop) for f in range(config.fits_per_digit)]
@@ -149,14 +156,10 @@ def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None)
     with torch.no_grad():  # the quality through the library's own forward pass, on every pixel
         quality = psnr(WeightBatch(template.architecture, weights, biases).forward(template, coords).squeeze(-1),
                        target)
-    nets = []
-    for n, (i, f) in enumerate(fits):
-        meta = {"id": f"{config.name}-{i:06d}-{f:02d}", "source": config.name, "label": int(labels[i]),
-                "psnr": float(quality[n]), "digit_index": i, "fit": f, "rotation": float(rotations[n]),
-                "shift": [float(v) for v in shifts[n]], "split_group": f"digit-{i:06d}"}
-        nets.append(NetworkWeights([w[n].detach().clone() for w in weights], [b[n].detach().clone() for b in biases],
-                                   "sine", w0=config.w0, meta=meta))
-    return nets
+    metas = [{"id": f"{config.name}-{i:06d}-{f:02d}", "source": config.name, "label": int(labels[i]),
+              "psnr": float(quality[n]), "digit_index": i, "fit": f, "rotation": float(rotations[n]),
+              "shift": [float(v) for v in shifts[n]], "split_group": f"digit-{i:06d}"} for n, (i, f) in enumerate(fits)]
+    return [w.detach() for w in weights], [b.detach() for b in biases], metas
 
 
 def generate_inr_zoo(config: InrZooConfig, start: int = 0, count: int | None = None, workers: int = 1,
@@ -171,9 +174,10 @@ def generate_inr_zoo(config: InrZooConfig, start: int = 0, count: int | None = N
     if total > available or not 0 <= start < start + count <= total:
         raise ValueError(f"digits {start}..{start + count - 1} are not inside the first {total} of the "
                          f"{available} digits")
-    bounds = np.linspace(start, start + count, max(1, min(workers, count)) + 1).round().astype(int)
-    tasks = [(config, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    bounds = [*range(start, start + count, DIGITS_PER_TASK), start + count]
+    tasks = [(config, a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     with tqdm(total=config.steps * count, desc=f"{config.name} {start}..{start + count - 1}",
               unit="digit-step", unit_scale=True, disable=not progress) as bar:
         results = map_tasks(_fit_task, tasks, workers, bar, units=lambda t: config.steps * (t[2] - t[1]))
-    return [net for chunk in results for net in chunk]
+    return [NetworkWeights([w[n].clone() for w in weights], [b[n].clone() for b in biases], "sine", w0=config.w0,
+                           meta=meta) for weights, biases, metas in results for n, meta in enumerate(metas)]
