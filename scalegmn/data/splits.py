@@ -4,9 +4,9 @@ Splits are drawn over *groups* of source networks, so a copy always lands in its
 default a group is one source network and its augmented copies; networks whose metadata share a
 ``split_group`` (e.g. several INR fits of one image) form one group, so no image sits in two splits. A
 network whose metadata carries ``split`` (the public zoos' standard splits) keeps it; the other groups are
-split by a seeded permutation of their sorted names into exact fractions. Augmented copies of val/test networks are dropped: they add nothing to a
-test-at-the-original-network evaluation, and keeping them out of the dataset means no consumer can
-train or select on them by mistake.
+split by a seeded permutation of their sorted names into exact fractions. Augmented copies of val/test
+networks are dropped: they add nothing to a test-at-the-original-network evaluation, and keeping them out
+of the dataset means no consumer can train or select on them by mistake.
 """
 
 from __future__ import annotations

@@ -18,9 +18,8 @@ import torch
 from sklearn.svm import SVC
 from torch import Tensor
 
-from scalegmn.core.siren import coordinate_grid
-from scalegmn.core.weights import forward
 from scalegmn.data.dataset import GraphDatasetBase
+from scalegmn.tasks.inr import render_batch
 
 CLASSIFIER = "sklearn SVC (RBF kernel, C=10, gamma='scale') on the rendered pixels"
 
@@ -42,12 +41,11 @@ class ImageOracle:
 
 
 def rendered_pixels(dataset: GraphDatasetBase, positions: Tensor, resolution: int) -> np.ndarray:
-    """``(len(positions), resolution**2 * outputs)`` float64 pixels of the INRs at ``positions``, each rendered by
-    the library's forward pass on :func:`scalegmn.core.siren.coordinate_grid`."""
-    coords = coordinate_grid(resolution)
+    """``(len(positions), outputs * resolution**2)`` float64 pixels of the INRs at ``positions`` (one
+    architecture), rendered by :func:`scalegmn.tasks.inr.render_batch`."""
     with torch.no_grad():
-        return np.stack([forward(dataset.network(int(p)), coords.to(torch.float32)).reshape(-1).double().numpy()
-                         for p in positions.tolist()])
+        images = render_batch(dataset.batch(positions), resolution)
+    return images.reshape(len(positions), -1).double().numpy()
 
 
 def image_oracle(dataset: GraphDatasetBase, resolution: int = 28) -> ImageOracle:

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from scalegmn.core.weights import NetworkWeights
 from scalegmn.zoo.digits import DIGITS_SIZE, DigitsSplit, digits_split
-from scalegmn.zoo.parallel import map_tasks
+from scalegmn.zoo.parallel import map_tasks, task_seed
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "rmsprop", "sgd")
 INITS: tuple[str, ...] = ("he_normal", "glorot_normal", "orthogonal", "normal")
@@ -315,10 +315,6 @@ class _Data:
                    split.train_index, split.test_index)
 
 
-def _seed(*parts: int) -> int:
-    return int(np.random.SeedSequence(list(parts)).generate_state(1, dtype=np.uint64)[0] >> 1)
-
-
 def _accuracy(model: StackedCnn, data: _Data, index: Tensor, chunk: int = 256) -> tuple[Tensor, Tensor]:
     """Per-member correctness ``(M, n)`` (bool) and mean cross-entropy ``(M,)`` on digits ``index``."""
     correct, losses = [], []
@@ -408,7 +404,7 @@ def _plan(config: CnnZooConfig, start: int, stop: int) -> list[tuple[list[Member
             hp = sample_hparams(config, i)
             groups.setdefault((hp.width, hp.activation), []).append(hp)
         block = block_start // config.block_size
-        tasks += [(members, config, _seed(config.seed, block, width, CNN_ACTIVATIONS.index(act)))
+        tasks += [(members, config, task_seed(config.seed, block, width, CNN_ACTIVATIONS.index(act)))
                   for (width, act), members in sorted(groups.items())]
     return tasks
 

@@ -10,10 +10,11 @@ fitted ``fits_per_digit`` times, each fit from its own initialisation and, with 
 
 Hidden layers compute ``sin(w0 (W x + b))`` (our :func:`scalegmn.core.weights.forward` convention), the output
 layer is linear without offset. Fitting is Adam on the mean squared error over ``coords_per_step`` pixels a
-step (all of them when ``None``); the pixels of step ``t`` are drawn from ``(seed, t)`` alone and are the same
-for every INR, and every INR's loss only touches its own parameters, so a fit does not depend on which other
-digits are fitted with it (``start``/``count`` pieces equal the whole zoo). The reported PSNR is on every pixel
-of the fitting grid. Initialisation (Sitzmann et al.): first layer ``U(-1/n_in, 1/n_in)``, later layers
+step (all of them when ``None``), the INRs run batched through :meth:`WeightBatch.forward`; the pixels of
+step ``t`` are drawn from ``(seed, t)`` alone and are the same for every INR, and every INR's loss only
+touches its own parameters, so a fit does not depend on which other digits are fitted with it
+(``start``/``count`` pieces equal the whole zoo). The reported PSNR is on every pixel of the fitting grid.
+Initialisation (Sitzmann et al.): first layer ``U(-1/n_in, 1/n_in)``, later layers
 ``U(-sqrt(6/n_in)/w0, sqrt(6/n_in)/w0)``, biases ``U(-1/sqrt(n_in), 1/sqrt(n_in))``, seeded per fit.
 """
 
@@ -23,7 +24,6 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -33,7 +33,7 @@ from scalegmn.core.siren import coordinate_grid
 from scalegmn.core.weight_batch import WeightBatch
 from scalegmn.core.weights import NetworkWeights
 from scalegmn.zoo.digits import PIXEL_MAX, load_digits_images
-from scalegmn.zoo.parallel import map_tasks
+from scalegmn.zoo.parallel import map_tasks, task_seed
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,6 @@ def psnr(prediction: Tensor, target: Tensor, peak: float = 1.0) -> Tensor:
     return 10.0 * torch.log10(peak**2 / mse)
 
 
-def _seed(*key: int) -> int:
-    return int(np.random.SeedSequence(list(key)).generate_state(1, dtype=np.uint64)[0] >> 1)
-
-
 def _init_siren(sizes: list[int], w0: float, generator: torch.Generator) -> tuple[list[Tensor], list[Tensor]]:
     weights, biases = [], []
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -96,9 +92,9 @@ def _init_siren(sizes: list[int], w0: float, generator: torch.Generator) -> tupl
 
 def fitting_targets(images: Tensor, resolution: int, rotations: Tensor, shifts: Tensor) -> Tensor:
     """``(N, resolution**2)`` row-major targets: ``images`` ``(N, h, w)`` in ``[0, 1]`` rotated by ``rotations``
-    ``(N,)`` degrees counter-clockwise about the centre, shifted by ``shifts`` ``(N, 2)`` (row, col) pixels of the ``h x w``
-    image, resampled bilinearly on the fitting grid (zero outside the digit). No rotation or shift: plain
-    bilinear upsampling that keeps the corner pixels (``align_corners``)."""
+    ``(N,)`` degrees counter-clockwise about the centre, shifted by ``shifts`` ``(N, 2)`` (row, col) pixels of
+    the ``h x w`` image, resampled bilinearly on the fitting grid (zero outside the digit). No rotation or
+    shift: plain bilinear upsampling that keeps the corner pixels (``align_corners``)."""
     n, h, w = images.shape
     angle = torch.deg2rad(rotations)
     cos, sin = torch.cos(angle), torch.sin(angle)
@@ -108,16 +104,6 @@ def fitting_targets(images: Tensor, resolution: int, rotations: Tensor, shifts: 
     grid = F.affine_grid(theta, [n, 1, resolution, resolution], align_corners=True)
     return F.grid_sample(images.unsqueeze(1), grid, mode="bilinear", padding_mode="zeros",
                          align_corners=True).reshape(n, -1)
-
-
-def _batched_siren(weights: list[Tensor], biases: list[Tensor], coords: Tensor, w0: float) -> Tensor:
-    """``(N, P)`` outputs of ``N`` single-output SIRENs (``weights[l]`` ``(N, out, in)``) at ``coords``
-    ``(P, 2)``: :meth:`WeightBatch.forward` for this one architecture family, as batched matrix products."""
-    h = coords.expand(len(weights[0]), -1, -1)
-    for l, (w, b) in enumerate(zip(weights, biases)):
-        z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
-        h = torch.sin(w0 * z) if l < len(weights) - 1 else z
-    return h.squeeze(-1)
 
 
 DIGITS_PER_TASK = 64  # a fitting task's digits: small blocks keep the activations in cache and spread the work
@@ -132,7 +118,7 @@ def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None)
     config, start, stop = task
     images, labels = load_digits_images()
     fits = [(i, f) for i in range(start, stop) for f in range(config.fits_per_digit)]
-    generators = [torch.Generator().manual_seed(_seed(config.seed, i, f)) for i, f in fits]
+    generators = [torch.Generator().manual_seed(task_seed(config.seed, i, f)) for i, f in fits]
     jitter = torch.stack([(torch.rand(3, generator=g) * 2 - 1) for g in generators])  # (N, 3) in [-1, 1]
     rotations, shifts = jitter[:, 0] * config.max_rotation, jitter[:, 1:] * config.max_shift
     target = fitting_targets(images[[i for i, _ in fits]] / PIXEL_MAX, config.resolution, rotations, shifts)
@@ -142,20 +128,20 @@ def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None)
     weights = [torch.stack([w[l] for w, _ in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     biases = [torch.stack([b[l] for _, b in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     optimizer = torch.optim.Adam(weights + biases, lr=config.learning_rate)
+    template = NetworkWeights(*inits[0], "sine", w0=config.w0)
+    batch = WeightBatch(template.architecture, weights, biases)
     pixels = config.resolution ** 2
     for step in range(config.steps):
         index = (slice(None) if config.coords_per_step is None else torch.randperm(
-            pixels, generator=torch.Generator().manual_seed(_seed(config.seed, step)))[:config.coords_per_step])
+            pixels, generator=torch.Generator().manual_seed(task_seed(config.seed, step)))[:config.coords_per_step])
         optimizer.zero_grad(set_to_none=True)
-        loss = (_batched_siren(weights, biases, coords[index], config.w0) - target[:, index]).pow(2).mean(1).sum()
+        loss = (batch.forward(template, coords[index]).squeeze(-1) - target[:, index]).pow(2).mean(1).sum()
         loss.backward()
         optimizer.step()
         if progress is not None:
             progress.update(stop - start)
-    template = NetworkWeights(*inits[0], "sine", w0=config.w0)
-    with torch.no_grad():  # the quality through the library's own forward pass, on every pixel
-        quality = psnr(WeightBatch(template.architecture, weights, biases).forward(template, coords).squeeze(-1),
-                       target)
+    with torch.no_grad():  # the quality on every pixel of the grid
+        quality = psnr(batch.forward(template, coords).squeeze(-1), target)
     metas = [{"id": f"{config.name}-{i:06d}-{f:02d}", "source": config.name, "label": int(labels[i]),
               "psnr": float(quality[n]), "digit_index": i, "fit": f, "rotation": float(rotations[n]),
               "shift": [float(v) for v in shifts[n]], "split_group": f"digit-{i:06d}"} for n, (i, f) in enumerate(fits)]

@@ -13,11 +13,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def task_seed(*parts: int) -> int:
+    """A 63-bit seed derived from ``parts`` (e.g. zoo seed, block, member): the same for a task whichever
+    process or piece runs it."""
+    return int(np.random.SeedSequence(list(parts)).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
 def _single_threaded(fn: Callable[[T, tqdm | None], R], task: T, progress: tqdm | None) -> R:
