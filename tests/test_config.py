@@ -22,6 +22,7 @@ def test_lists_become_tuples_and_yaml_exponent_strings_numbers():
     (AugmentConfig, {"permute": "yes"}, "where: permute: expected true or false, got 'yes'"),
     (AugmentConfig, {"copies": True}, "where: copies: expected an integer, got True"),
     (AugmentConfig, {"copies": -1}, "where: copies must be >= 0, got -1"),
+    (AugmentConfig, {"keep_originals": False}, "where: keep_originals: false needs copies >= 1"),
     (CnnZooConfig, {"widths": [4, "wide"]}, "where: widths[1]: expected an integer, got 'wide'"),
     (CnnZooConfig, {"dropout": [0.1]}, "where: dropout: expected 2 values, got 1: [0.1]"),
     (InrZooConfig, {"size": "all"}, "where: size: expected int | None, got 'all'"),

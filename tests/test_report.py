@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats as scipy_stats
 from typer.testing import CliRunner
 
 from scalegmn.cli import app
@@ -20,9 +21,9 @@ from scalegmn.report.build import ReportInputs, build_report
 from scalegmn.report.checks import load_check_rows, passed, symmetry_rows
 from scalegmn.report.document import markdown_table
 from scalegmn.report.plots import bar_chart
-from scalegmn.report.results import load_results, summarize
+from scalegmn.report.results import load_results, paired_comparisons, summarize
 from scalegmn.report.runs import read_edit_examples
-from scalegmn.report.tables import pivot_check_table, records_table, symmetry_table, task_table
+from scalegmn.report.tables import comparison_table, pivot_check_table, records_table, symmetry_table, task_table
 from scalegmn.run.benchmark import run_dir
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.timing import record_stage
@@ -153,6 +154,35 @@ def test_task_table_holds_mean_sample_std_and_95_percent_interval_over_seeds_wit
     assert "sample std (ddof 1)" in table.caption
 
 
+def test_paired_t_test_over_seeds_decides_better_worse_or_not_distinguishable(tmp_path):
+    tasks = {t.task: t for t in summarize(load_results(write_results(tmp_path)))}
+    compared = {c.other: c for c in paired_comparisons(tasks["genpred-relu"])}
+    # scalegmn 0.8/0.9/1.0 vs gmn 0.5/0.6/0.7: a constant +0.3 difference (up to rounding), p ~ 0
+    assert compared["gmn"].mean_difference == pytest.approx(0.3) and compared["gmn"].p_value < 1e-6
+    assert compared["gmn"].verdict == "better" and compared["gmn"].n == 3
+    # vs statnn 0.7 x3: differences 0.1/0.2/0.3, t = 0.2 / (0.1 / sqrt 3) with 2 degrees of freedom
+    t = 0.2 / (0.1 / math.sqrt(3))
+    assert compared["statnn"].p_value == pytest.approx(2 * scipy_stats.t.sf(t, 2))
+    assert compared["statnn"].ci95 == pytest.approx(4.302653 * 0.1 / math.sqrt(3), rel=1e-6)
+    assert compared["statnn"].verdict == "not distinguishable at n=3"  # p = 0.074
+    editing = {c.other: c for c in paired_comparisons(tasks["inr-editing"])}
+    # MSE: lower is better; scalegmn 0.02/0.04 vs gmn 0.03/0.05 is -0.01 at both seeds
+    assert editing["gmn"].mean_difference == pytest.approx(-0.01) and editing["gmn"].verdict == "better"
+
+
+def test_a_difference_within_seed_noise_is_not_distinguishable(tmp_path):
+    rows = [{"task": "genpred-relu", "method": m, "seed": s, "test": {"kendall_tau": v}}
+            for m, values in (("scalegmn", (0.5, 0.7, 0.6)), ("gmn", (0.6, 0.5, 0.65))) for s, v in enumerate(values)]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(rows))
+    (summary,) = summarize(load_results(path))
+    (c,) = paired_comparisons(summary)
+    assert (c.reference, c.other, c.verdict) == ("scalegmn", "gmn", "not distinguishable at n=3")
+    assert 0.05 < c.p_value < 1
+    md = markdown_table(comparison_table(summary, [c]))
+    assert "| gmn | +0.017 |" in md and "not distinguishable at n=3" in md
+
+
 def test_one_seed_is_shown_as_its_value_with_n_1_and_no_interval(tmp_path):
     rows = [{"task": "genpred-relu", "method": "gmn", "seed": 0, "test": {"kendall_tau": 0.5}}]
     path = tmp_path / "results.json"
@@ -269,6 +299,31 @@ def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
     assert "method & Kendall $\\tau$ $\\uparrow$ & R$^2$ $\\uparrow$ & MSE $\\downarrow$" in tex
     assert "\\textbf{0.900 $\\pm$ 0.100}" in tex and tex.rstrip().endswith("\\end{table}")
     assert (out / "tables/symmetry.tex").is_file() and (out / "tables/overview.tex").is_file()
+    paired = pd.read_csv(out / "tables/genpred-relu_paired.csv")
+    assert set(paired["other"]) == {"statnn", "gmn"} and set(paired["reference"]) == {"scalegmn"}
+    assert {p["other"]: p["verdict"] for p in summary["tasks"]["genpred-relu"]["paired"]} == {
+        "statnn": "not distinguishable at n=3", "gmn": "better"}
+
+
+def test_inr_classification_shows_chance_and_the_image_oracle_as_references(tmp_path):
+    inputs = full_inputs(tmp_path)
+    oracle = tmp_path / "oracle" / "digits-inr.json"
+    oracle.parent.mkdir()
+    oracle.write_text(json.dumps({"accuracy": 0.984, "train": 30, "test": 10, "resolution": 28, "seconds": 1.0,
+                                  "classifier": "svc"}))
+    inputs.oracles = [oracle]
+    out = tmp_path / "reports"
+    build_report(inputs, out)
+    summary = json.loads((out / "summary.json").read_text())
+    # the saved predictions hold 3 classes
+    assert summary["tasks"]["inr-classification"]["references"] == {"chance": pytest.approx(1 / 3, abs=1e-5),
+                                                                     "image oracle": 0.984}
+    assert summary["tasks"]["genpred-relu"]["references"] == {"chance": 0.0}
+    overview = (out / "tables/overview.md").read_text()
+    assert re.search(r"\| \(image oracle\) \| — \| 0\.984 \| — \|", overview)
+    assert re.search(r"\| \(chance\) \| 0\.000 \| 0\.333 \| — \|", overview)
+    assert "| (image oracle) | 0.984 |" in (out / "tables/inr-classification.md").read_text()
+    assert "dotted: image oracle 0.984" in (out / "report.md").read_text()
 
 
 def test_missing_optional_inputs_omit_sections_with_a_note(tmp_path):
@@ -477,6 +532,14 @@ def test_method_order_names_only_registered_models():
 
     assert METHOD_ORDER == MODEL_NAMES
     assert METHOD_ORDER.index("statnn") < METHOD_ORDER.index("gmn") < METHOD_ORDER.index("scalegmn")
+
+
+def test_a_variant_of_a_known_method_is_listed_right_after_it():
+    from scalegmn.report.results import ordered
+
+    preferred = ("statnn", "gmn", "gmn-fast", "scalegmn")
+    assert ordered({"scalegmn", "zeta", "gmn-aug", "gmn", "gmn-fast-aug", "statnn", "alpha"}, preferred) == [
+        "statnn", "gmn", "gmn-aug", "gmn-fast-aug", "scalegmn", "alpha", "zeta"]
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="no chromium executable (apt-get install chromium)")

@@ -71,6 +71,22 @@ def test_copies_add_k_symmetry_copies_per_network_and_epoch_drawn_on_the_fly():
     assert not torch.equal(other.sort(0).values, x.sort(0).values)
 
 
+def test_without_originals_every_network_is_replaced_by_a_fresh_copy_each_epoch():
+    import pytest
+
+    ds = dataset(8)
+    loader = GraphLoader(ds, torch.arange(8), 4, shuffle=True, seed=0, copies=1, augment=RandomSymmetry(seed=5),
+                         originals=False)
+    batches = list(loader)
+    index = torch.cat([b.dataset_row for b in batches])
+    assert sorted(index.tolist()) == list(range(8)) and len(loader) == 2  # as many steps as without copies
+    assert torch.cat([b.copy_number for b in batches]).tolist() == [1] * 8
+    x = torch.cat([b.edge_attr.reshape(len(b.dataset_row), -1) for b in batches])
+    assert not any(torch.equal(x[i], ds[row].edge_attr.reshape(-1)) for i, row in enumerate(index.tolist()))
+    with pytest.raises(ValueError, match="without the original networks needs copies >= 1"):
+        GraphLoader(ds, torch.arange(8), 4, originals=False)
+
+
 def test_cached_loader_gives_the_batches_of_the_uncached_one():
     ds = dataset(12)
     augment = RandomSymmetry(seed=1)

@@ -2,7 +2,9 @@
 
 An epoch of a :class:`GraphLoader` over ``N`` positions with ``copies = K`` has ``N (K + 1)`` items: every
 network once as it is and ``K`` times as a random symmetry copy (``augment``, drawn from ``(seed, epoch,
-index, copy)``, so resumed runs and every DDP rank see the same copies). With ``shuffle`` the items' order
+index, copy)``, so resumed runs and every DDP rank see the same copies); without ``originals`` it has the
+``N K`` copies only (``K = 1``: each network replaced by a fresh random copy every epoch, as many steps as
+without augmentation). With ``shuffle`` the items' order
 is a permutation seeded by ``(seed, epoch)``; the epoch advances after each pass unless set with
 :meth:`GraphLoader.set_epoch`. Items are cut into global batches of ``batch_size``; under DDP the last one
 is cut to a multiple of ``world_size`` and rank ``r`` takes items ``r, r + W, ...`` of every batch.
@@ -33,11 +35,13 @@ class GraphLoader:
 
     def __init__(self, dataset: GraphDatasetBase, positions: Tensor, batch_size: int, *, shuffle: bool = False,
                  seed: int = 0, drop_last: bool = False, copies: int = 0, augment: Any = None,
-                 world_size: int = 1, rank: int = 0, cache: bool = False) -> None:
+                 world_size: int = 1, rank: int = 0, cache: bool = False, originals: bool = True) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if copies < 0 or (copies and augment is None):
             raise ValueError(f"copies must be >= 0 and need an augment transform, got {copies}")
+        if not originals and not copies:
+            raise ValueError("an epoch without the original networks needs copies >= 1")
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} outside a world of {world_size} processes")
         if batch_size < world_size:
@@ -49,6 +53,7 @@ class GraphLoader:
         self.seed = seed
         self.drop_last = drop_last
         self.copies = copies
+        self.originals = originals
         self.augment = augment
         self.world_size = world_size
         self.rank = rank
@@ -61,7 +66,7 @@ class GraphLoader:
 
     @property
     def num_items(self) -> int:
-        return len(self.positions) * (self.copies + 1)
+        return len(self.positions) * (self.copies + int(self.originals))
 
     def batch_sizes(self) -> list[int]:
         """The global batch sizes of every epoch: ``batch_size`` each, a short last one dropped with
@@ -76,7 +81,7 @@ class GraphLoader:
 
     def global_batches(self, epoch: int) -> list[Tensor]:
         """The item numbers of every global batch of ``epoch`` (item ``i`` is position ``i % N``, copy
-        ``i // N``)."""
+        ``i // N``, or ``i // N + 1`` without originals)."""
         items = epoch_order(self.num_items, self.seed, epoch) if self.shuffle else torch.arange(self.num_items)
         sizes = self.batch_sizes()
         return list(items[: sum(sizes)].split(sizes))
@@ -99,7 +104,7 @@ class GraphLoader:
         """The batch of item numbers ``items`` in ``epoch`` (copies drawn for that epoch)."""
         n = len(self.positions)
         batch = self._graphs(self.positions[items % n])
-        batch.copy_number = items // n
+        batch.copy_number = items // n + int(not self.originals)
         if self.copies and bool((batch.copy_number > 0).any()):
             self.augment.set_epoch(epoch)
             batch = self.augment(batch)

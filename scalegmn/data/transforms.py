@@ -134,17 +134,21 @@ class PhaseCanonicalize:
 @dataclass
 class AugmentConfig:
     """Symmetry copies of the training networks, drawn on the fly: ``copies`` per network per epoch
-    (0: none; the epoch then also has every network once as it is) with :class:`RandomSymmetry`'s
-    ``permute`` / ``scale`` / ``max_log_scale``."""
+    (0: none) with :class:`RandomSymmetry`'s ``permute`` / ``scale`` / ``max_log_scale``; the epoch also has
+    every network once as it is when ``keep_originals`` (``copies=1, keep_originals=False``: classic data
+    augmentation, each network replaced by a fresh copy every epoch, the same number of steps as without)."""
 
     copies: int = 0
     permute: bool = True
     scale: bool = True
     max_log_scale: float = math.log(4.0)
+    keep_originals: bool = True
 
     def __post_init__(self) -> None:
         if self.copies < 0:
             raise ValueError(f"copies must be >= 0, got {self.copies}")
+        if not self.keep_originals and not self.copies:
+            raise ValueError("keep_originals: false needs copies >= 1 (an epoch would have no networks)")
         if not (self.max_log_scale >= 0 and math.isfinite(self.max_log_scale)):
             raise ValueError(f"max_log_scale must be finite and >= 0, got {self.max_log_scale}")
 

@@ -12,7 +12,7 @@ import math
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +26,17 @@ from scalegmn.report.environment import hardware, package_versions
 from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confusion_grid, histogram, image_grid, \
     learning_curves, scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, ordered, \
-    summarize
+    paired_comparisons, summarize
 from scalegmn.registry import method_slug
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion_matrix, read_edit_examples, \
     read_predictions
 from scalegmn.run.history import HISTORY_FILE, read_history
-from scalegmn.report.tables import MISSING, format_seconds, metric_frame, overview_table, pivot_check_table, \
-    records_table, symmetry_table, task_frame, task_table
+from scalegmn.report.tables import MISSING, comparison_table, format_seconds, metric_frame, overview_table, \
+    pivot_check_table, records_table, symmetry_table, task_frame, task_table
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.report.zoos import ZooStats, histogram_frame, zoo_stats
 from scalegmn.tasks import TASKS as DEFINED_TASKS
+from scalegmn.tasks.image_oracle import read_image_oracle
 
 
 @dataclass
@@ -43,11 +44,13 @@ class ReportInputs:
     """What the report reads; every input but ``results`` is optional (its section then says so).
 
     ``results``: the run records (each with its ``run_dir``); ``zoos``: zoo directories; ``symmetry``: the
-    symmetry checker's files (one per model); ``timings``: stage timing files (:func:`scalegmn.timing.record_stage`).
+    symmetry checker's files (one per model); ``timings``: stage timing files (:func:`scalegmn.timing.record_stage`);
+    ``oracles``: image oracle records (:mod:`scalegmn.tasks.image_oracle`), the reference of INR classification.
     """
 
     results: Path
     zoos: list[Path] = field(default_factory=list)
+    oracles: list[Path] = field(default_factory=list)
     symmetry: list[Path] = field(default_factory=list)
     selfcheck: Path | None = None
     params: Path | None = None
@@ -93,6 +96,12 @@ def _finite(value: float) -> float | None:
     return float(f"{value:.6g}") if math.isfinite(value) else None
 
 
+def reference_note(references: list[tuple[str, float]]) -> str:
+    """``dashed: chance 0.1, dotted: image oracle 0.984``: the reference lines of a figure, in drawing order."""
+    styles = ("dashed", "dotted", "dash-dotted")
+    return ", ".join(f"{style}: {label} {value:.3g}" for (label, value), style in zip(references, styles))
+
+
 def _missing_note(what: str, path: Path | None, option: str) -> Text:
     if path is None:
         return Text(f"No {what} given (`{option}`); section omitted.")
@@ -128,6 +137,8 @@ class _Builder:
         self.ok_runs = sum(r.status == "ok" for r in self.runs)
         self.tasks = summarize(self.runs)
         self.methods = ordered({r.method for r in self.runs}, METHOD_ORDER)
+        self.oracles = {path: read_image_oracle(path) for path in inputs.oracles}
+        self.references = {t.task: self._references(t) for t in self.tasks}
 
     def _table_files(self, name: str, table: Table, frame: pd.DataFrame) -> None:
         self.files[f"tables/{name}.md"] = (markdown_table(table) + "\n").encode()
@@ -136,7 +147,7 @@ class _Builder:
 
     # ------------------------------------------------------------------ results
     def overview(self) -> Section:
-        table = overview_table(self.tasks, self.methods)
+        table = overview_table(self.tasks, self.methods, self.references)
         frame = pd.concat([task_frame(t) for t in self.tasks], ignore_index=True)
         self._table_files("overview", table, frame)
         return Section("Results overview", [table])
@@ -145,20 +156,30 @@ class _Builder:
         sections = []
         for summary in self.tasks:
             metric = summary.info.main_metric
-            table = task_table(summary, self.methods)
+            references = self.references[summary.task]
+            table = task_table(summary, self.methods, references)
             self._table_files(slug(summary.task), table, task_frame(summary))
+            comparisons = paired_comparisons(summary)
             self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(metric_frame(summary, metric))
-            reference = self._reference(summary)
-            note = f"; dashed: {reference[0]}" if reference else ""
-            blocks = [table, Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric, reference),
-                                   f"{summary.info.title}: {summary.info.label(metric)} per method, mean over seeds "
-                                   f"with its 95 % interval (cut at the frame where wider); dots: the seeds{note}.")]
+            note = f"; lines: {reference_note(references)}" if references else ""
+            blocks: list[Table | Text | Image] = [table]
             if summary.not_applicable:
-                blocks.insert(1, Text("No result (not applicable or failed): " + "; ".join(
+                blocks.append(Text("No result (not applicable or failed): " + "; ".join(
                     f"`{m}` ({reason or 'no reason given'})" for m, reason in summary.not_applicable.items()) + "."))
+            blocks.append(Image(f"{slug(summary.task)}_bars", bar_chart(summary, metric, references),
+                                f"{summary.info.title}: {summary.info.label(metric)} per method, mean over seeds "
+                                f"with its 95 % interval (cut at the frame where wider); dots: the seeds{note}."))
+            if comparisons:
+                compared = comparison_table(summary, comparisons)
+                self._table_files(f"{slug(summary.task)}_paired", compared,
+                                  pd.DataFrame.from_records([asdict(c) for c in comparisons]))
+                blocks.append(compared)
             blocks += self._predictions(summary) + self._edits(summary) + self._curves(summary)
             sections.append(Section(f"{summary.info.title} (`{summary.task}`)", blocks))
-            self.task_metrics[summary.task] = self._task_summary(summary)
+            self.task_metrics[summary.task] = self._task_summary(summary) | {
+                "references": {label: _finite(value) for label, value in references},
+                "paired": [{k: _finite(v) if isinstance(v, float) else v for k, v in asdict(c).items()}
+                           for c in comparisons]}
         return sections
 
     @staticmethod
@@ -179,25 +200,31 @@ class _Builder:
         half-width and seed count; pass counts of the checks (NaN written as null)."""
         return {"runs": self.ok_runs, "tasks": self.task_metrics, **self.check_counts}
 
-    def _reference(self, summary: TaskSummary) -> tuple[str, float] | None:
-        """The task's reference line for its main metric: the chance level (classes counted from the saved
-        predictions) or, for editing, the mean MSE of the unedited images."""
+    def _references(self, summary: TaskSummary) -> list[tuple[str, float]]:
+        """The task's reference values of its main metric, ``(label, value)``: the chance level (classes counted
+        from the saved predictions) and, for classification of INRs, each image oracle's test accuracy; for
+        editing, the mean MSE of the unedited images."""
         metric = summary.info.main_metric
         if summary.info.kind == "editing":
             unedited = [r.test["identity_mse"] for s in summary.methods.values() for r in s.runs
                         if "identity_mse" in r.test]
-            return ("unedited images", float(sum(unedited) / len(unedited))) if unedited else None
+            return [("unedited images", float(sum(unedited) / len(unedited)))] if unedited else []
         task = DEFINED_TASKS.get(summary.task)
         if task is None:
-            return None
+            return []
         frame = None
         if summary.info.kind == "classification":
             found = self._runs_with(summary, PREDICTIONS_FILE, best_only=True)
             if not found:
-                return None
+                return []
             frame = read_predictions(found[0][2]).rename(columns={"true": "label"})
         level = task.chance_levels(frame).get(metric)
-        return None if level is None else ("chance", level)
+        references = [] if level is None else [("chance", level)]
+        if summary.info.kind == "classification" and task.zoo == "inr" and metric == "accuracy":
+            several = len(self.oracles) > 1
+            references += [(f"image oracle ({path.stem})" if several else "image oracle", oracle.accuracy)
+                           for path, oracle in self.oracles.items()]
+        return references
 
     def _runs_with(self, summary: TaskSummary, filename: str, best_only: bool) -> list[tuple[str, RunResult, Path]]:
         """``(method, run, path)`` of the runs whose ``run_dir`` holds ``filename``: each method's best seed on
@@ -269,11 +296,11 @@ class _Builder:
                               frame["val_metric"].to_numpy())
         if not curves:
             return []
-        reference = self._reference(summary)
+        references = self.references[summary.task]
         return [Image(f"{task}_curves", learning_curves(summary.info.title, curves, summary.info.label(metric),
-                                                        reference),
+                                                        references),
                       f"{summary.info.title}: training loss and validation {summary.info.label(metric)} per epoch, "
-                      "best seed of each method" + (f"; dashed: {reference[0]}." if reference else "."))]
+                      "best seed of each method" + (f"; lines: {reference_note(references)}." if references else "."))]
 
     def _edits(self, summary: TaskSummary) -> list[Image]:
         if summary.info.kind != "editing":

@@ -1,9 +1,9 @@
 """Report figures, drawn with matplotlib's object API (no pyplot state) and rendered as PNG (for the HTML
 page), SVG and PDF (vector, for papers): each figure function returns ``{format: bytes}``.
 
-Reference lines are drawn where a task has one: chance level (Kendall τ 0, accuracy 1/classes), the
-unedited images' MSE for editing, ``y = x`` in predicted-vs-true plots. Axis limits of scatter plots are
-robust (0.5-99.5 percentiles of the targets, padded), so one outlier does not squash the rest; points
+Reference lines are drawn where a task has one: chance level (Kendall τ 0, accuracy 1/classes) and the image
+oracle's accuracy for INR classification, the unedited images' MSE for editing, ``y = x`` in predicted-vs-true
+plots. Axis limits of scatter plots are robust (0.5-99.5 percentiles of the targets, padded), so one outlier does not squash the rest; points
 outside are counted in the panel title."""
 
 from __future__ import annotations
@@ -48,18 +48,21 @@ def _color(method: str) -> str:
     return HIGHLIGHT if is_scalegmn(method) else BASE
 
 
-def _reference(ax, value: float | None, label: str, horizontal: bool = True) -> None:
-    """A dashed labelled reference line (chance level, unedited baseline) at ``value`` if given."""
-    if value is None or not math.isfinite(value):
-        return
-    line = ax.axhline if horizontal else ax.axvline
-    line(value, color=REFERENCE, linewidth=0.9, linestyle="--", label=label, zorder=1.5)
+REFERENCE_STYLES: tuple[str, ...] = ("--", ":", "-.")  # the first, second, third reference line of a panel
 
 
-def bar_chart(summary: TaskSummary, metric: str, reference: tuple[str, float] | None = None) -> dict[str, bytes]:
+def _references(ax, references: Sequence[tuple[str, float]]) -> None:
+    """Labelled horizontal reference lines (chance level, image oracle, unedited baseline), finite ones only."""
+    for (label, value), style in zip(references, REFERENCE_STYLES):
+        if math.isfinite(value):
+            ax.axhline(value, color=REFERENCE, linewidth=0.9, linestyle=style, label=label, zorder=1.5)
+
+
+def bar_chart(summary: TaskSummary, metric: str, references: Sequence[tuple[str, float]] = ()) -> dict[str, bytes]:
     """Mean ``metric`` per method with 95 % interval error bars and every seed as a dot; ScaleGMN
-    variants highlighted; ``reference``: a ``(label, value)`` line such as the chance level. The y axis spans
-    the seeds, means and reference (and 0), so an interval from few seeds may run past the frame."""
+    variants highlighted; ``references``: ``(label, value)`` lines such as the chance level (dashed, then dotted).
+    The y axis spans the seeds, means and references (and 0), so an interval from few seeds may run past the
+    frame."""
     methods = [m for m, s in summary.methods.items() if metric in s.metrics]
     stats = [summary.methods[m].metrics[metric] for m in methods]
     fig = Figure(figsize=(max(4.0, 0.8 * len(methods) + 1.5), 3.4), layout="constrained")
@@ -73,13 +76,13 @@ def bar_chart(summary: TaskSummary, metric: str, reference: tuple[str, float] | 
         shown += seeds
         ax.scatter(np.full(len(seeds), x[i]) + np.linspace(-0.15, 0.15, len(seeds)), seeds, s=10,
                    color="black", zorder=3, linewidths=0)
-    finite = [v for v in shown + ([reference[1]] if reference else []) if math.isfinite(v)]
-    if finite:  # the seeds, means and reference decide the axis; a wider interval is cut at the frame
+    finite = [v for v in shown + [value for _, value in references] if math.isfinite(v)]
+    if finite:  # the seeds, means and references decide the axis; a wider interval is cut at the frame
         lo, hi = min(0.0, *finite), max(0.0, *finite)
         pad = 0.15 * (hi - lo or 1.0)
         ax.set_ylim(lo - (pad if lo < 0 else 0.0), hi + pad)
-    if reference is not None:
-        _reference(ax, reference[1], reference[0])
+    if references:
+        _references(ax, references)
         ax.legend(fontsize=7, loc="best")
     ax.set_xticks(x, methods, rotation=30, ha="right")
     ax.set_ylabel(summary.info.label(metric))
@@ -160,10 +163,10 @@ def line_colors(methods: Sequence[str]) -> dict[str, str]:
 
 
 def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-                    metric_label: str, reference: tuple[str, float] | None = None) -> dict[str, bytes]:
+                    metric_label: str, references: Sequence[tuple[str, float]] = ()) -> dict[str, bytes]:
     """Per method ``(epochs, train_loss, val_metric)``: training loss (log scale if positive) and validation metric
-    (displayed as ``metric_label``, with the ``reference`` line if given) against the epoch; ScaleGMN variants
-    drawn thicker."""
+    (displayed as ``metric_label``, with the ``references`` lines) against the epoch; ScaleGMN variants drawn
+    thicker."""
     fig = Figure(figsize=(10.0, 3.3), layout="constrained")
     loss_ax, metric_ax = fig.subplots(1, 2)
     colors = line_colors(list(curves))
@@ -177,8 +180,7 @@ def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, 
         loss_ax.set_yscale("log")
         loss_ax.yaxis.set_major_formatter(ScalarFormatter())
         loss_ax.yaxis.set_minor_formatter(ScalarFormatter())
-    if reference is not None:
-        _reference(metric_ax, reference[1], reference[0])
+    _references(metric_ax, references)
     loss_ax.set_ylabel("training loss")
     metric_ax.set_ylabel(f"validation {metric_label}")
     for ax in (loss_ax, metric_ax):

@@ -52,9 +52,17 @@ def is_scalegmn(method: str) -> bool:
 
 
 def ordered(names: set[str] | list[str], preferred: tuple[str, ...]) -> list[str]:
-    """``names`` in the ``preferred`` order, unknown names after them in alphabetical order."""
+    """``names`` in the ``preferred`` order; a variant ``<known>-<suffix>`` (``gmn-aug``) right after the
+    longest known name it extends, other unknown names after all of them, each group alphabetical."""
     rank = {name: i for i, name in enumerate(preferred)}
-    return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
+
+    def key(name: str) -> tuple[int, int, str]:
+        if name in rank:
+            return rank[name], 0, name
+        base = max((known for known in rank if name.startswith(known + "-")), key=len, default=None)
+        return (rank[base], 1, name) if base is not None else (len(rank), 0, name)
+
+    return sorted(set(names), key=key)
 
 
 RUN_STATUSES: tuple[str, ...] = ("ok", "not_applicable", "failed")
@@ -286,3 +294,71 @@ def summarize(runs: list[RunResult]) -> list[TaskSummary]:
         not_applicable = {m: skipped[m] for m in ordered(set(skipped) - set(methods), METHOD_ORDER)}
         summaries.append(TaskSummary(task, info, metrics, methods, not_applicable))
     return summaries
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """``reference`` vs ``other`` on ``metric`` over the ``n`` seeds both ran with a finite value (paired by
+    seed): the mean of ``reference − other`` with the half-width of its 95 % t-interval, the two-sided p-value of
+    the paired t-test (NaN below two seeds) and a verdict, ``better`` / ``worse`` for ``reference`` (in the
+    metric's direction) when ``p < alpha``, else ``not distinguishable at n=<n>``."""
+
+    reference: str
+    other: str
+    metric: str
+    n: int
+    mean_difference: float
+    ci95: float
+    p_value: float
+    verdict: str
+
+
+def paired_test(differences: np.ndarray) -> tuple[float, float]:
+    """``(ci95 half-width, two-sided p)`` of the paired t-test of ``differences`` ``(n,)`` against 0 (NaN below
+    two values; identical differences: p 0 when non-zero, 1 when all zero)."""
+    n = len(differences)
+    if n < 2:
+        return math.nan, math.nan
+    std = float(differences.std(ddof=1))
+    mean = float(differences.mean())
+    if std == 0.0:
+        return 0.0, 0.0 if mean != 0.0 else 1.0
+    t = mean / (std / math.sqrt(n))
+    half = float(stats.t.ppf((1 + CONFIDENCE) / 2, n - 1)) * std / math.sqrt(n)
+    return half, float(2 * stats.t.sf(abs(t), n - 1))
+
+
+def reference_method(summary: TaskSummary) -> str | None:
+    """The method the others are compared against: ``scalegmn`` if it ran, else the first ScaleGMN variant."""
+    variants = [m for m in summary.methods if is_scalegmn(m)]
+    return "scalegmn" if "scalegmn" in summary.methods else (variants[0] if variants else None)
+
+
+def paired_comparisons(summary: TaskSummary, alpha: float = 1 - CONFIDENCE) -> list[PairedComparison]:
+    """The :func:`reference_method` of the task vs every other method on the main metric, paired by seed."""
+    reference = reference_method(summary)
+    metric = summary.info.main_metric
+    higher = summary.info.higher_is_better(metric)
+    if reference is None or higher is None:
+        return []
+
+    def by_seed(method: str) -> dict[int, float]:
+        return {r.seed: r.test[metric] for r in summary.methods[method].runs
+                if metric in r.test and math.isfinite(r.test[metric])}
+
+    mine = by_seed(reference)
+    comparisons = []
+    for other in summary.methods:
+        if other == reference:
+            continue
+        theirs = by_seed(other)
+        seeds = sorted(set(mine) & set(theirs))
+        differences = np.array([mine[s] - theirs[s] for s in seeds], dtype=np.float64)
+        mean = float(differences.mean()) if seeds else math.nan
+        half, p = paired_test(differences)
+        if math.isfinite(p) and p < alpha:
+            verdict = "better" if (mean > 0) == higher else "worse"
+        else:
+            verdict = f"not distinguishable at n={len(seeds)}"
+        comparisons.append(PairedComparison(reference, other, metric, len(seeds), mean, half, p, verdict))
+    return comparisons

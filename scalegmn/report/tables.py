@@ -5,14 +5,14 @@ column in bold, "—" where a method was not run on a task."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from scalegmn.report.checks import failed_fields
 from scalegmn.report.document import Table
-from scalegmn.report.results import Aggregate, TaskSummary
+from scalegmn.report.results import Aggregate, PairedComparison, TaskSummary
 
 MISSING = "—"
 
@@ -57,9 +57,10 @@ def format_count(value: float | None) -> str:
     return MISSING if value is None else f"{round(value):,}"
 
 
-def task_table(summary: TaskSummary, methods: Sequence[str]) -> Table:
+def task_table(summary: TaskSummary, methods: Sequence[str], references: Sequence[tuple[str, float]] = ()) -> Table:
     """Rows ``methods`` (those without runs on this task show "—"), columns the test metrics, the 95 %
-    interval of the main metric, then seeds, parameter count, mean wall time per run and training throughput."""
+    interval of the main metric, then seeds, parameter count, mean wall time per run and training throughput;
+    then a row per reference ``(label, value)`` of the main metric (chance, image oracle)."""
     main = summary.info.main_metric
     columns = (["method"] + [summary.info.label(m) for m in summary.metrics]
                + [f"95 % CI ({summary.info.label(main, arrow=False)})", "seeds", "params", "wall time / run",
@@ -78,10 +79,35 @@ def task_table(summary: TaskSummary, methods: Sequence[str]) -> Table:
         rows.append([method] + cells + [format_interval(stats.metrics.get(main), decimals[main]),
                                         str(len(stats.seeds)), format_count(stats.num_params),
                                         format_seconds(stats.wall_seconds), format_count(stats.train_graphs_per_s)])
+    for label, value in references:
+        rows.append([f"({label})"] + [f"{value:.3f}" if m == main else MISSING for m in summary.metrics]
+                    + [MISSING] * 5)
     caption = (f"{summary.info.title}: test metrics at the best validation epoch, mean ± sample std (ddof 1) over "
                "the seeds (n in column seeds); 95 % CI: Student-t interval of the mean; best mean in bold "
-               "(↑ higher is better, ↓ lower is better).")
+               "(↑ higher is better, ↓ lower is better)" + ("; rows in parentheses are references." if references
+                                                          else "."))
     return Table(columns, rows, bold, caption)
+
+
+def comparison_table(summary: TaskSummary, comparisons: Sequence[PairedComparison]) -> Table:
+    """One row per :class:`PairedComparison` of the task: the other method, the mean paired difference with its
+    95 % interval, the p-value, n and the verdict (``better`` / ``worse`` in bold)."""
+    metric = summary.info.main_metric
+    decimals = decimals_for([s.metrics[metric].mean for s in summary.methods.values() if metric in s.metrics])
+    rows, bold = [], set()
+    for i, c in enumerate(comparisons):
+        interval = (MISSING if not math.isfinite(c.ci95) else
+                    f"[{c.mean_difference - c.ci95:.{decimals}f}, {c.mean_difference + c.ci95:.{decimals}f}]")
+        rows.append([c.other, f"{c.mean_difference:+.{decimals}f}" if math.isfinite(c.mean_difference) else MISSING,
+                     interval, MISSING if not math.isfinite(c.p_value) else f"{c.p_value:.3f}", str(c.n), c.verdict])
+        if c.verdict in ("better", "worse"):
+            bold.add((i, 5))
+    reference = comparisons[0].reference if comparisons else "scalegmn"
+    return Table(["vs", f"Δ {summary.info.label(metric, arrow=False)} ({reference} − other)", "95 % CI of Δ",
+                  "p (paired t)", "n", f"{reference} is"], rows, bold,
+                 f"{summary.info.title}: {reference} against each method, paired by seed (same seed, same data "
+                 f"split); two-sided paired t-test at the 5 % level ({summary.info.label(metric)}). With n=3 seeds "
+                 "only large, consistent differences are distinguishable.")
 
 
 def task_frame(summary: TaskSummary) -> pd.DataFrame:
@@ -112,8 +138,10 @@ def metric_frame(summary: TaskSummary, metric: str) -> pd.DataFrame:
                          "n": [0 if a is None else a.count for a in stats]})
 
 
-def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str]) -> Table:
-    """Methods × tasks on each task's main metric (the paper's headline table)."""
+def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str],
+                   references: Mapping[str, Sequence[tuple[str, float]]] | None = None) -> Table:
+    """Methods × tasks on each task's main metric (the paper's headline table), then one row per reference
+    label (``references``: per task its ``(label, value)`` references, e.g. chance and the image oracle)."""
     columns = ["method"] + [f"{s.task} ({s.info.label(s.info.main_metric)})" for s in summaries]
     rows, bold = [], set()
     for i, method in enumerate(methods):
@@ -126,8 +154,14 @@ def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str]) -> 
             if method in s.best(metric):
                 bold.add((i, 1 + j))
         rows.append(row)
+    references = references or {}
+    labels = list(dict.fromkeys(label for s in summaries for label, _ in references.get(s.task, ())))
+    for label in labels:
+        values = [dict(references.get(s.task, ())).get(label) for s in summaries]
+        rows.append([f"({label})"] + [MISSING if v is None else f"{v:.3f}" for v in values])
+    note = " Rows in parentheses are references, not methods." if labels else ""
     return Table(columns, rows, bold, "Main metric per task (test, mean ± sample std over seeds, n=1 where one seed "
-                 "ran; best in bold).")
+                 f"ran; best in bold).{note}")
 
 
 def format_value(value: Any) -> str:

@@ -165,7 +165,8 @@ class Trainer:
         augment = cfg.augment.transform(seed, cfg.canonicalize)
         loaders = {"train": GraphLoader(data, self.splits["train"], cfg.batch_size, shuffle=True, seed=seed,
                                         copies=cfg.augment.copies, augment=augment, world_size=ctx.world_size,
-                                        rank=ctx.rank, cache=cfg.cache_graphs)}
+                                        rank=ctx.rank, cache=cfg.cache_graphs,
+                                        originals=cfg.augment.keep_originals)}
         for split in ("val", "test"):
             loaders[split] = GraphLoader(data, self.splits[split][ctx.rank :: ctx.world_size], cfg.eval_batch_size,
                                          cache=cfg.cache_graphs)
