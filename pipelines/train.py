@@ -1,27 +1,31 @@
-"""DVC stage `train_*`: one training run (params `train.defaults`, `train.tasks.<task>`, `train.methods.<method>`).
+"""DVC stage `train_*`: every seed of one (task, method) (params `train.seeds`, `train.defaults`,
+`train.tasks.<task>`, `train.methods.<method>`, `train.runs`; `train.workers` runs at once, which no result
+depends on).
 
-Usage: python pipelines/train.py TASK METHOD SEED DATASET_DIR OUT_DIR TIMING_JSON. Writes the run (result.json,
-DVCLive metrics, checkpoint, predictions) to OUT_DIR; exits 1 if the run failed (e.g. went non-finite).
+Usage: python pipelines/train.py TASK METHOD DATASET_DIR OUT_DIR TIMING_JSON. OUT_DIR is
+`<runs root>/<task>/<method>`; each seed's run (result.json, DVCLive metrics, checkpoint, predictions) goes to
+OUT_DIR/seed<k>. Exits 1 if a run failed (e.g. went non-finite), after every seed has run.
 """
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from scalegmn.config import check_keys, read_section
+from scalegmn.config import ConfigError, check_keys, read_section
 from scalegmn.errors import report_errors
-from scalegmn.run.benchmark import Benchmark, resolve_config
+from scalegmn.registry import method_slug
+from scalegmn.run.benchmark import Benchmark
 from scalegmn.timing import record_stage
 
-SETTINGS = ("defaults", "tasks", "methods")  # the run settings; each train stage declares its entries as params
-MATRIX = ("seeds", "genpred", "inr_classification", "inr_editing")  # read by dvc.yaml's matrices, not here
+SETTINGS = ("defaults", "tasks", "methods", "runs")  # the run settings; each train stage declares them as params
+MATRIX = ("seeds", "workers", "genpred", "inr_classification", "inr_editing")  # the matrices and the pool
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("task")
     parser.add_argument("method")
-    parser.add_argument("seed", type=int)
     parser.add_argument("dataset", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("timing")
@@ -29,14 +33,24 @@ def main() -> None:
     where = "params.yaml: train"
     params = read_section("params.yaml", "train")
     check_keys(params, [*SETTINGS, *MATRIX], where, "section")
+    if (args.out.parent.name, args.out.name) != (args.task, method_slug(args.method)):
+        raise ConfigError(f"{args.out}: the runs of {args.task}/{args.method} go to <runs root>/{args.task}/"
+                          f"{method_slug(args.method)}")
+    seeds = [int(seed) for seed in params.get("seeds") or [0]]
+    workers = min(params.get("workers") or len(seeds), len(seeds))  # 3 seeds on 2 cores: together, no straggler
     settings = {key: params[key] for key in SETTINGS if key in params}
-    config = resolve_config(settings, args.task, args.method, where).with_overrides(["progress=false"])
-    bench = Benchmark([args.task], [args.method], [args.seed], {args.task: args.dataset}, settings, where=where)
-    with record_stage(f"train@{args.task}-{args.method}-{args.seed}", args.timing):
-        record = bench.train_into(args.task, args.method, args.seed, args.out, config, resume=False)
-    if record["status"] == "failed":
-        print(f"error: {args.task}/{args.method}/seed{args.seed} failed: {record['reason']}", file=sys.stderr)
+    bench = Benchmark([args.task], [args.method], seeds, {args.task: args.dataset}, settings, where=where)
+    start = time.perf_counter()
+    with record_stage(f"train@{args.task}-{args.method}", args.timing):
+        records = bench.run(args.out.parent.parent, resume=False, overrides=["progress=false"], workers=workers)
+    failed = [r for r in records if r["status"] == "failed"]
+    print(f"train {args.task}/{args.method}: {len(records)} seeds, {len(failed)} failed, on {workers} workers in "
+          f"{time.perf_counter() - start:.1f} s -> {args.out}")
+    for record in failed:
+        print(f"error: {args.task}/{args.method}/seed{record['seed']} failed: {record['reason']}", file=sys.stderr)
+    if failed:
         sys.exit(1)
 
 
-report_errors(main)
+if __name__ == "__main__":  # spawned training workers import this module without running it
+    report_errors(main)

@@ -76,7 +76,7 @@ def _check_known_keys(base: dict[str, Any], overlay: dict[str, Any], where: Path
 
 def _is_open_table(key: str) -> bool:
     """Tables whose entries are names (zoos, tasks, methods): a profile may add new ones."""
-    return key in {"zoos", "zoo", "train.tasks", "train.methods"}
+    return key in {"zoos", "zoo", "train.tasks", "train.methods", "train.runs"}
 
 
 def _leaves(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -106,5 +106,7 @@ def profile_overrides(name: str, current: dict[str, Any], default: dict[str, Any
     target = _leaves(resolve_profile(name, default, profiles_dir))
     now = _leaves(current)
     changed = [f"++{key}={_flow(value)}" for key, value in target.items() if key not in now or now[key] != value]
-    removed = [f"~{key}" for key in now if key not in target]
+    # an empty table (``runs: {}``) is a leaf: neither remove one the profile fills, nor the entries of one it empties
+    removed = [f"~{key}" for key in now if key not in target
+               and not any(t.startswith(f"{key}.") or key.startswith(f"{t}.") for t in target)]
     return changed + removed

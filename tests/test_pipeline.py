@@ -41,7 +41,7 @@ def project_copy(dest: Path) -> Path:
     return dest
 
 
-@pytest.mark.parametrize("profile", ["smoke", "paper"])
+@pytest.mark.parametrize("profile", sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml")))
 def test_profiles_only_override_known_parameters(profile):
     values = resolve_profile(profile, load_params(ROOT / "params.yaml"), ROOT / "profiles")
     assert values["profile"] == profile
@@ -62,6 +62,15 @@ def test_profile_overrides_switch_between_profiles_and_refuse_unknown_keys(tmp_p
         "++profile=default", "++shard.train=0.7", "++shard.test=0.2", "++train.seeds=[0,1]"]
     with pytest.raises(ValueError, match="hold profile 'small', not the default"):
         profile_overrides("small", default, small, tmp_path)
+
+
+def test_a_profile_fills_and_empties_an_open_table_without_deleting_what_it_sets(tmp_path):
+    default = {"profile": "default", "train": {"runs": {}, "seeds": [0]}}
+    (tmp_path / "runs.yaml").write_text("train: {runs: {genpred-tanh: {scalegmn-b: {lr: 0.0005}}}}\n")
+    assert profile_overrides("runs", default, default, tmp_path) == [
+        "++profile=runs", "++train.runs.genpred-tanh.scalegmn-b.lr=0.0005"]
+    filled = resolve_profile("runs", default, tmp_path)
+    assert profile_overrides("default", filled, default, tmp_path) == ["++profile=default", "++train.runs={}"]
 
 
 def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_path, monkeypatch):
@@ -136,7 +145,7 @@ def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_
     monkeypatch.setenv("PYTHONPATH", str(project / "examples" / "scalegmn-layer-norms"))  # the plug-in, not installed
     ran = run([str(BIN / "dvc"), "repro"], project)
     stages = sorted(line.split("'")[1] for line in ran.splitlines() if line.startswith("Running stage"))
-    assert stages == ["report", "results", "symmetry@layer-norms", "train_genpred@genpred-relu-layer-norms-0"], ran
+    assert stages == ["report", "results", "symmetry@layer-norms", "train_genpred@genpred-relu-layer-norms"], ran
     assert "| layer-norms |" in (project / "reports" / "report.md").read_text()
     assert json.loads((project / "reports" / "headline.json").read_text())["relu"]["layer-norms"] is not None
 
@@ -166,10 +175,10 @@ def edited_params(project: Path, edit) -> None:
 def test_a_bad_params_entry_stops_the_stage_with_a_message_naming_it(tmp_path, stage, edit, message):
     project = project_copy(tmp_path / "project")
     edited_params(project, edit)
-    args = {"train.py": ["genpred-relu", "mlp", "0", "datasets/graphs/digits-cnn", "run", "timing.json"],
+    args = {"train.py": ["genpred-relu", "mlp", "datasets/graphs/digits-cnn", "runs/genpred-relu/mlp", "timing.json"],
             "shard.py": ["datasets/zoos/digits-cnn", "datasets/graphs/digits-cnn", "timing.json"],
             "zoo.py": ["digits-cnn", "datasets/zoos/digits-cnn", "zoo.json", "timing.json"],
-            "report.py": ["results.json", "selfcheck.json", "symmetry", "zoos", "timings", "out"]}[stage]
+            "report.py": ["results.json", "selfcheck.json", "symmetry", "zoos", "timings", "oracle", "out"]}[stage]
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", OMP_WAIT_POLICY="PASSIVE")
     proc = subprocess.run([str(BIN / "python"), f"pipelines/{stage}", *args], cwd=project, env=env,
                           capture_output=True, text=True, timeout=120)

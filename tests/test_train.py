@@ -214,6 +214,19 @@ def test_warmup_raises_the_learning_rate_linearly_then_holds():
     assert lrs == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
 
 
+def test_warmup_steps_count_optimizer_steps_instead_of_epochs(tmp_path):
+    ds = cnn_dataset()  # 32 training networks: 4 steps an epoch at batch 8
+    by_epochs = train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path / "a", config=config(warmup_epochs=2))
+    by_steps = train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path / "b", config=config(warmup_steps=8))
+    assert by_steps["test"] == by_epochs["test"]  # 8 steps are the 2 epochs
+    assert read_history(tmp_path / "b")["lr"].tolist() == read_history(tmp_path / "a")["lr"].tolist()
+    none = train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path / "c", config=config(warmup_steps=0))
+    assert read_history(tmp_path / "c")["lr"].tolist() == pytest.approx([3e-3] * 3)
+    assert none["test"] != by_steps["test"]
+    with pytest.raises(ValueError, match="warmup_steps must be >= 0 or null, got -1"):
+        config(warmup_steps=-1)
+
+
 def test_config_overrides_parse_values_and_reject_unknown_keys():
     cfg = TrainConfig().with_overrides(["lr=0.01", "amp=true", "model.hidden=64", "model.symmetry=scale"])
     assert cfg.lr == 0.01 and cfg.amp is True and cfg.model == {"hidden": 64, "symmetry": "scale"}
@@ -250,7 +263,7 @@ def test_settings_layer_defaults_task_method_and_run():
         "defaults": {"epochs": 5, "lr": 1e-3, "model": {"hidden": 16, "layers": 2}},
         "tasks": {"inr-editing": {"image_size": 8, "epochs": 7}},
         "methods": {"scalegmn": {"lr": 5e-4, "model": {"hidden": 32}}},
-        "runs": {"inr-editing/scalegmn": {"model": {"layers": 3}}},
+        "runs": {"inr-editing": {"scalegmn": {"model": {"layers": 3}}}},
     }
     cfg = resolve_config(settings, "inr-editing", "scalegmn")
     assert (cfg.epochs, cfg.lr, cfg.task_options["image_size"]) == (7, 5e-4, 8)
@@ -438,7 +451,7 @@ def test_params_yaml_train_settings_resolve_for_every_task_and_method():
     from scalegmn.run.benchmark import resolve_config
     from scalegmn.registry import MODEL_NAMES
 
-    matrix = ("genpred", "inr_classification", "inr_editing")  # read by dvc.yaml (as pipelines/train.py drops them)
+    matrix = ("workers", "genpred", "inr_classification", "inr_editing")  # read by dvc.yaml and the pool
     params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())["train"]
     settings = {k: v for k, v in params.items() if k not in matrix}
     for task in TASKS:

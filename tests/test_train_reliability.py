@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -113,6 +114,22 @@ def test_benchmark_reuses_a_result_only_for_the_same_configuration(tmp_path):
     assert rerun["epochs"] == 3
     saved = json.loads((run_dir(tmp_path / "runs", "genpred-relu", "mlp", 0) / "result.json").read_text())
     assert saved["epochs"] == 3
+
+
+def test_runs_trained_in_parallel_processes_equal_runs_trained_one_after_another(tmp_path):
+    stored(tmp_path / "ds", nets())
+    bench = Benchmark(["genpred-relu"], ["mlp", "statnn"], [0, 1], {"cnn": tmp_path / "ds"},
+                      {"defaults": {"progress": False, "num_threads": 1, "model": {"hidden": 8}}})
+    serial = bench.run(tmp_path / "serial", overrides=["epochs=2"])
+    parallel = bench.run(tmp_path / "parallel", overrides=["epochs=2"], workers=3)
+    assert [(r["method"], r["seed"]) for r in parallel] == [("mlp", 0), ("mlp", 1), ("statnn", 0), ("statnn", 1)]
+    for one, other in zip(serial, parallel):
+        assert (one["test"], one["val"], one["fingerprint"]) == (other["test"], other["val"], other["fingerprint"])
+        assert other["run_dir"] == str(run_dir(tmp_path / "parallel", one["task"], one["method"], one["seed"]))
+        predictions = [(Path(r["run_dir"]) / "predictions.csv").read_text() for r in (one, other)]
+        assert predictions[0] == predictions[1]
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        bench.run(tmp_path / "none", workers=0)
 
 
 HOLDER = textwrap.dedent("""

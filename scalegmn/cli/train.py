@@ -101,6 +101,8 @@ def benchmark_command(
     section: str | None = typer.Option(None, help="Top-level section of --settings to use, e.g. train."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Reuse finished runs and resume interrupted ones."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    workers: int = typer.Option(1, min=1, help="Runs trained at once, each in its own process (results do not "
+                                "depend on it)."),
     verify: bool | None = VERIFY,
 ) -> None:
     """Run every task × method × seed on the same splits; write results.json, results.csv and a summary."""
@@ -116,7 +118,8 @@ def benchmark_command(
                       verify=verify, where=_where(settings, section))
     start = time.perf_counter()
     try:
-        records = bench.run(out, resume, list(config) + _shortcuts(False, False, None, progress))
+        records = bench.run(out, resume, list(config) + _shortcuts(False, False, None, progress and workers == 1),
+                            workers)
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(2) from None

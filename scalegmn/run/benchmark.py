@@ -5,7 +5,7 @@ Run settings come from one mapping (the ``train:`` section of ``params.yaml`` is
     defaults: {epochs: 20, batch_size: 32, ...}          # TrainConfig fields, shared model options under `model`
     tasks:    {inr-editing: {image_size: 8, ...}, ...}   # per task
     methods:  {scalegmn: {model: {hidden: 32}}, ...}     # per method; `metanetwork:` names a plug-in's class
-    runs:     {genpred-relu/statnn: {lr: 3e-3}, ...}     # per (task, method), rarely needed
+    runs:     {genpred-relu: {statnn: {lr: 3e-3}}, ...}  # per task, then method: one (task, method) only
 
 merged in that order (``model`` options as :func:`resolve_config` says). A method is a built-in name, an
 entry point of ``scalegmn.metanetworks``, an import path, or a ``methods`` key whose ``metanetwork`` is one of
@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from scalegmn.run.trainer import NonFiniteError, read_result, run_fingerprint, t
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
 # read by the pipeline (pipelines/train.py; the task x method matrices of dvc.yaml), not by resolve_config
-BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "datasets", "genpred", "inr_classification", "inr_editing")
+BENCHMARK_KEYS: tuple[str, ...] = ("seeds", "workers", "datasets", "genpred", "inr_classification", "inr_editing")
 
 
 def _table(settings: dict[str, Any], section: str, where: str) -> dict[str, Any]:
@@ -53,17 +55,21 @@ def resolve_config(settings: dict[str, Any], task: str, method: str, where: str 
     Model options: ``defaults.model`` and ``tasks.<task>.model`` are shared defaults, each given only to a
     metanetwork whose constructor takes it (:func:`~scalegmn.registry.model_options`): one ``hidden: 32`` sizes
     every built-in without breaking a plug-in that has no ``hidden``. ``methods.<method>.model`` and
-    ``runs.<task>/<method>.model`` are the method's own and strict: an option its constructor does not take is
+    ``runs.<task>.<method>.model`` are the method's own and strict: an option its constructor does not take is
     an error naming the method and the option. Shared defaults stay (rather than options per method only) so
     that the built-ins are sized in one place, as the profiles do.
     """
     check_keys(settings, list(SETTINGS_KEYS + BENCHMARK_KEYS), where, "section")
     check_keys(_table(settings, "tasks", where), list(TASKS), f"{where}: tasks", "task")
+    check_keys(_table(settings, "runs", where), list(TASKS), f"{where}: runs", "task")
     spec = metanetwork(settings, method, where)
     here = f"{where} ({task}/{method})"
     layers = [("defaults", settings.get("defaults"))]
-    layers += [(section, _table(settings, section, where).get(key))
-               for section, key in (("tasks", task), ("methods", method), ("runs", f"{task}/{method}"))]
+    runs = _table(settings, "runs", where).get(task) or {}
+    if not isinstance(runs, dict):
+        raise ConfigError(f"{where}: runs: {task}: expected a mapping of method: settings, got {runs!r}")
+    layers += [("tasks", _table(settings, "tasks", where).get(task)),
+               ("methods", _table(settings, "methods", where).get(method)), ("runs", runs.get(method))]
     values: dict[str, Any] = {}
     shared: dict[str, Any] = {}
     own: dict[str, Any] = {}
@@ -163,11 +169,15 @@ class Benchmark:
             why = f"holds a finished run of another configuration ({fingerprint_diff(previous['fingerprint'], wanted)})"
         raise ValueError(f"{out}: {why}; rerun with --no-resume to replace it, or choose another --out")
 
-    def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None) -> list[dict[str, Any]]:
+    def run(self, out_root: str | Path, resume: bool = True, overrides: list[str] | None = None,
+            workers: int = 1) -> list[dict[str, Any]]:
         """Every run, in task, method, seed order; returns the result records (failed runs included), each
         with its ``run_dir`` (as :func:`collect_results`). Every
         task, dataset, method name and configuration, and with ``resume`` every finished result, is checked
-        before the first run starts."""
+        before the first run starts. ``workers > 1`` trains that many runs at once, each in its own (spawned)
+        process with the run's own ``num_threads``; every run's outputs are the same as in one process."""
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
         for task in self.tasks:
             get_task(task)
             self.dataset_for(task)
@@ -176,8 +186,15 @@ class Benchmark:
                 config = resolve_config(self.settings, task, method, self.where).with_overrides(overrides or [])
                 for seed in self.seeds if resume else ():
                     self.finished(task, method, seed, out_root, config)
-        return [self.run_one(t, m, s, out_root, resume, overrides) | {"run_dir": str(run_dir(out_root, t, m, s))}
-                for t in self.tasks for m in self.methods for s in self.seeds]
+        jobs = [(t, m, s) for t in self.tasks for m in self.methods for s in self.seeds]
+        if workers == 1 or len(jobs) == 1:
+            records = [self.run_one(t, m, s, out_root, resume, overrides) for t, m, s in jobs]
+        else:
+            context = multiprocessing.get_context("spawn")  # no fork of a process whose OpenMP pool is running
+            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+                futures = [pool.submit(self.run_one, t, m, s, out_root, resume, overrides) for t, m, s in jobs]
+                records = [future.result() for future in futures]
+        return [record | {"run_dir": str(run_dir(out_root, t, m, s))} for record, (t, m, s) in zip(records, jobs)]
 
 
 def find_run_dirs(runs_root: str | Path) -> list[Path]:

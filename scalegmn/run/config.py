@@ -21,7 +21,8 @@ class TrainConfig:
     """Every knob of one training run (``model`` is passed to ``build_model`` as keyword arguments).
 
     ``num_threads`` > 0 sets ``torch.set_num_threads`` for the run (on a busy CPU one thread can be many times faster
-    than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up. ``augment``:
+    than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up, unless
+``warmup_steps`` (optimizer steps, as the official configs give it) is set. ``augment``:
     random symmetry copies of the training networks drawn on the fly from the run's seed
     (:class:`scalegmn.data.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
     (and every copy) in its canonical phase.
@@ -39,6 +40,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 10.0
     warmup_epochs: float = 1.0
+    warmup_steps: int | None = None
     amp: bool = False
     amp_dtype: str = "bfloat16"
     compile: bool = False
@@ -58,6 +60,7 @@ class TrainConfig:
             (self.eval_batch_size >= 1, "eval_batch_size", ">= 1"), (self.lr > 0, "lr", "> 0"),
             (self.weight_decay >= 0, "weight_decay", ">= 0"), (self.grad_clip > 0, "grad_clip", "> 0"),
             (self.warmup_epochs >= 0, "warmup_epochs", ">= 0"), (self.num_threads >= 0, "num_threads", ">= 0"),
+            (self.warmup_steps is None or self.warmup_steps >= 0, "warmup_steps", ">= 0 or null"),
             (self.amp_dtype in AMP_DTYPES, "amp_dtype", f"one of {', '.join(AMP_DTYPES)}"),
         ]
         for ok, key, rule in checks:

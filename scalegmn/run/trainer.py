@@ -147,7 +147,8 @@ class Trainer:
             raise ValueError(f"batch_size {config.batch_size} is not divisible by the {self.ctx.world_size} processes")
         self.optimizer = torch.optim.AdamW(self.raw.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         steps = len(self.loaders["train"])
-        self.scheduler = warmup_schedule(self.optimizer, round(config.warmup_epochs * steps))
+        warmup = config.warmup_steps if config.warmup_steps is not None else round(config.warmup_epochs * steps)
+        self.scheduler = warmup_schedule(self.optimizer, warmup)
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}[config.amp_dtype]
         self.scaler = torch.amp.GradScaler(self.device.type,
                                            enabled=config.amp and self.amp_dtype == torch.float16)
