@@ -24,7 +24,7 @@ from scalegmn.report.document import Code, Document, Image, Section, Table, Text
     render_html, render_markdown
 from scalegmn.report.environment import hardware, package_versions
 from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confusion_grid, histogram, image_grid, \
-    learning_curves, scatter_grid
+    learning_curves, reference_note, scatter_grid
 from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, ordered, \
     paired_comparisons, summarize
 from scalegmn.registry import method_slug
@@ -94,12 +94,6 @@ def _csv(frame: pd.DataFrame) -> bytes:
 def _finite(value: float) -> float | None:
     """``value`` to 6 significant digits, ``None`` for NaN (JSON has no NaN)."""
     return float(f"{value:.6g}") if math.isfinite(value) else None
-
-
-def reference_note(references: list[tuple[str, float]]) -> str:
-    """``dashed: chance 0.1, dotted: image oracle 0.984``: the reference lines of a figure, in drawing order."""
-    styles = ("dashed", "dotted", "dash-dotted")
-    return ", ".join(f"{style}: {label} {value:.3g}" for (label, value), style in zip(references, styles))
 
 
 def _missing_note(what: str, path: Path | None, option: str) -> Text:

@@ -3,8 +3,8 @@ page), SVG and PDF (vector, for papers): each figure function returns ``{format:
 
 Reference lines are drawn where a task has one: chance level (Kendall τ 0, accuracy 1/classes) and the image
 oracle's accuracy for INR classification, the unedited images' MSE for editing, ``y = x`` in predicted-vs-true
-plots. Axis limits of scatter plots are robust (0.5-99.5 percentiles of the targets, padded), so one outlier does not squash the rest; points
-outside are counted in the panel title."""
+plots. Axis limits of scatter plots are robust (0.5-99.5 percentiles of the targets, padded), so one outlier
+does not squash the rest; points outside are counted in the panel title."""
 
 from __future__ import annotations
 
@@ -48,14 +48,20 @@ def _color(method: str) -> str:
     return HIGHLIGHT if is_scalegmn(method) else BASE
 
 
-REFERENCE_STYLES: tuple[str, ...] = ("--", ":", "-.")  # the first, second, third reference line of a panel
+# the line style and its name of the first, second and third reference line of a panel
+REFERENCE_STYLES: tuple[tuple[str, str], ...] = (("--", "dashed"), (":", "dotted"), ("-.", "dash-dotted"))
 
 
 def _references(ax, references: Sequence[tuple[str, float]]) -> None:
     """Labelled horizontal reference lines (chance level, image oracle, unedited baseline), finite ones only."""
-    for (label, value), style in zip(references, REFERENCE_STYLES):
+    for (label, value), (style, _) in zip(references, REFERENCE_STYLES):
         if math.isfinite(value):
             ax.axhline(value, color=REFERENCE, linewidth=0.9, linestyle=style, label=label, zorder=1.5)
+
+
+def reference_note(references: Sequence[tuple[str, float]]) -> str:
+    """``dashed: chance 0.1, dotted: image oracle 0.984``: the reference lines of a figure, in drawing order."""
+    return ", ".join(f"{name}: {label} {value:.3g}" for (label, value), (_, name) in zip(references, REFERENCE_STYLES))
 
 
 def bar_chart(summary: TaskSummary, metric: str, references: Sequence[tuple[str, float]] = ()) -> dict[str, bytes]:

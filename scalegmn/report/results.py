@@ -313,19 +313,16 @@ class PairedComparison:
     verdict: str
 
 
-def paired_test(differences: np.ndarray) -> tuple[float, float]:
-    """``(ci95 half-width, two-sided p)`` of the paired t-test of ``differences`` ``(n,)`` against 0 (NaN below
-    two values; identical differences: p 0 when non-zero, 1 when all zero)."""
-    n = len(differences)
+def paired_p_value(differences: Aggregate) -> float:
+    """Two-sided p-value of the paired t-test of the seed-wise ``differences`` against 0 (NaN below two seeds;
+    identical differences: 0 when non-zero, 1 when all zero)."""
+    n = differences.count
     if n < 2:
-        return math.nan, math.nan
-    std = float(differences.std(ddof=1))
-    mean = float(differences.mean())
-    if std == 0.0:
-        return 0.0, 0.0 if mean != 0.0 else 1.0
-    t = mean / (std / math.sqrt(n))
-    half = float(stats.t.ppf((1 + CONFIDENCE) / 2, n - 1)) * std / math.sqrt(n)
-    return half, float(2 * stats.t.sf(abs(t), n - 1))
+        return math.nan
+    if differences.std == 0.0:
+        return 0.0 if differences.mean != 0.0 else 1.0
+    t = differences.mean / (differences.std / math.sqrt(n))
+    return float(2 * stats.t.sf(abs(t), n - 1))
 
 
 def reference_method(summary: TaskSummary) -> str | None:
@@ -352,13 +349,12 @@ def paired_comparisons(summary: TaskSummary, alpha: float = 1 - CONFIDENCE) -> l
         if other == reference:
             continue
         theirs = by_seed(other)
-        seeds = sorted(set(mine) & set(theirs))
-        differences = np.array([mine[s] - theirs[s] for s in seeds], dtype=np.float64)
-        mean = float(differences.mean()) if seeds else math.nan
-        half, p = paired_test(differences)
+        differences = Aggregate.of([mine[s] - theirs[s] for s in sorted(set(mine) & set(theirs))])
+        p = paired_p_value(differences)
         if math.isfinite(p) and p < alpha:
-            verdict = "better" if (mean > 0) == higher else "worse"
+            verdict = "better" if (differences.mean > 0) == higher else "worse"
         else:
-            verdict = f"not distinguishable at n={len(seeds)}"
-        comparisons.append(PairedComparison(reference, other, metric, len(seeds), mean, half, p, verdict))
+            verdict = f"not distinguishable at n={differences.count}"
+        comparisons.append(PairedComparison(reference, other, metric, differences.count, differences.mean,
+                                            differences.ci95, p, verdict))
     return comparisons

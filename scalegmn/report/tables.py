@@ -80,8 +80,8 @@ def task_table(summary: TaskSummary, methods: Sequence[str], references: Sequenc
                                         str(len(stats.seeds)), format_count(stats.num_params),
                                         format_seconds(stats.wall_seconds), format_count(stats.train_graphs_per_s)])
     for label, value in references:
-        rows.append([f"({label})"] + [f"{value:.3f}" if m == main else MISSING for m in summary.metrics]
-                    + [MISSING] * 5)
+        cells = [f"{value:.3f}" if m == main else MISSING for m in summary.metrics]
+        rows.append([f"({label})"] + cells + [MISSING] * (len(columns) - 1 - len(cells)))
     caption = (f"{summary.info.title}: test metrics at the best validation epoch, mean ± sample std (ddof 1) over "
                "the seeds (n in column seeds); 95 % CI: Student-t interval of the mean; best mean in bold "
                "(↑ higher is better, ↓ lower is better)" + ("; rows in parentheses are references." if references
