@@ -60,9 +60,10 @@ def test_flat_mlp_input_is_the_concatenated_parameters():
         model(collate([bigger]))
 
 
+@pytest.mark.parametrize("options", [{"hidden": 8, "layers": 2}, {"hidden": 8, "channels": [4, 4, 2]}])
 @pytest.mark.parametrize("variant", ["np", "hnp"])
 @pytest.mark.parametrize("kind", ["mlp", "cnn", "flatten-cnn"])
-def test_nfn_is_permutation_invariant(variant, kind):
+def test_nfn_is_permutation_invariant(variant, kind, options):
     gen = torch.Generator().manual_seed(5)
     make = {
         "mlp": lambda: random_mlp((2, 8, 6, 3), "relu", generator=gen),
@@ -70,7 +71,7 @@ def test_nfn_is_permutation_invariant(variant, kind):
         "flatten-cnn": lambda: random_cnn((1, 3, 4), 3, "relu", pooling="flatten", flatten_size=4, generator=gen),
     }[kind]
     nets = [make() for _ in range(3)]
-    model = NFN(to_graph(nets[0]), 2, hidden=8, layers=2, variant=variant).double()
+    model = NFN(to_graph(nets[0]), 2, variant=variant, **options).double()
     y = model(collate([to_graph(n) for n in nets]))
     y2 = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
     assert y.shape == (3, 2)
@@ -82,6 +83,17 @@ def test_nfn_rejects_other_architectures_and_variants():
     g = to_graph(random_mlp((2, 8, 3), "relu", generator=gen))
     with pytest.raises(ValueError, match="variant"):
         NFN(g, 1, variant="xyz")
+    with pytest.raises(ValueError, match="at least one layer"):
+        NFN(g, 1, channels=[])
     model = NFN(g, 1, hidden=4, layers=1)
     with pytest.raises(ValueError, match="architecture"):
         model(collate([to_graph(random_mlp((2, 9, 3), "relu", generator=gen))]))
+
+
+def test_nfn_layers_have_the_given_channels():
+    """``channels`` sets each equivariant layer's output channels (the NFN paper's [16, 16, 5]); the head reads
+    the last layer's pooled channels."""
+    g = to_graph(random_mlp((2, 8, 3), "relu", generator=torch.Generator().manual_seed(7)))
+    model = NFN(g, 1, hidden=8, channels=[6, 4, 2])
+    assert [m.c_out for m in model.layers if hasattr(m, "c_out")] == [6, 4, 2]
+    assert model.head[0].in_features == 2 * model.pool.get_num_outs(model.spec)

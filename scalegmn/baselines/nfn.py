@@ -26,16 +26,18 @@ def network_spec(arch: Architecture):
 
 
 class NFN(nn.Module):
-    """``(B, out_dim)``: ``layers`` NP (or HNP) equivariant layers with ReLU, the matching invariant pooling,
-    then an MLP. Every network in a batch must have the example's architecture. Default width 32: a conv
-    layer's channels are ``kh*kw*hidden`` wide inside NP/HNP layers (4.6M / 9.3M parameters on the
-    Small CNN Zoo architecture at 32, four times that at 64)."""
+    """``(B, out_dim)``: NP (or HNP) equivariant layers with ReLU, the matching invariant pooling, then an MLP
+    of width ``2 * hidden``. The layers have ``channels`` output channels each (default ``layers`` times
+    ``hidden``; the NFN paper's generalization-prediction model is ``[16, 16, 5]``, nfn's
+    ``experiments/predict_gen_configs/nfnet/hnp_inv.yaml``). Every network in a batch must have the example's
+    architecture. A conv layer's channels are ``kh*kw*c`` wide inside NP/HNP layers (4.6M / 9.3M parameters on
+    the Small CNN Zoo architecture at 32 channels, four times that at 64)."""
 
     equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
     symmetries = ("permutation",)  # hidden-neuron permutations (NP and HNP); not scale invariant
 
     def __init__(self, example, out_dim: int, hidden: int = 32, layers: int = 3, variant: str = "np",
-                 head_layers: int = 2) -> None:
+                 head_layers: int = 2, channels: list[int] | None = None) -> None:
         super().__init__()
         from nfn.layers import HNPLinear, HNPPool, NPLinear, NPPool, TupleOp
 
@@ -44,13 +46,16 @@ class NFN(nn.Module):
         self.arch: Architecture = example.arch if not isinstance(example.arch, list) else example.arch[0]
         self.spec = network_spec(self.arch)
         linear, pool = (NPLinear, NPPool) if variant == "np" else (HNPLinear, HNPPool)
+        widths = [hidden] * layers if channels is None else [int(c) for c in channels]
+        if not widths or min(widths) < 1:
+            raise ValueError(f"NFN needs at least one layer of >= 1 channels, got {widths}")
         mods: list[nn.Module] = []
-        for i in range(layers):
-            mods += [linear(self.spec, 1 if i == 0 else hidden, hidden), TupleOp(nn.ReLU())]
+        for c_in, c_out in zip([1, *widths[:-1]], widths):
+            mods += [linear(self.spec, c_in, c_out), TupleOp(nn.ReLU())]
         self.layers = nn.Sequential(*mods)  # the NP/HNP layers (saved as `equivariant.*` before it was renamed)
         self._register_load_state_dict_pre_hook(_legacy_layer_keys)
         self.pool = pool(self.spec)
-        self.head = mlp(hidden * pool.get_num_outs(self.spec), 2 * hidden, out_dim, head_layers)
+        self.head = mlp(widths[-1] * pool.get_num_outs(self.spec), 2 * hidden, out_dim, head_layers)
 
     def forward(self, data) -> Tensor:
         from nfn.common import WeightSpaceFeatures
