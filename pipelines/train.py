@@ -9,7 +9,6 @@ OUT_DIR/seed<k>. Exits 1 if a run failed (e.g. went non-finite), after every see
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from scalegmn.config import ConfigError, check_keys, read_section
@@ -40,12 +39,11 @@ def main() -> None:
     workers = min(params.get("workers") or len(seeds), len(seeds))  # 3 seeds on 2 cores: together, no straggler
     settings = {key: params[key] for key in SETTINGS if key in params}
     bench = Benchmark([args.task], [args.method], seeds, {args.task: args.dataset}, settings, where=where)
-    start = time.perf_counter()
-    with record_stage(f"train@{args.task}-{args.method}", args.timing):
+    with record_stage(f"train@{args.task}-{args.method}", args.timing) as clock:
         records = bench.run(args.out.parent.parent, resume=False, overrides=["progress=false"], workers=workers)
-    failed = [r for r in records if r["status"] == "failed"]
-    print(f"train {args.task}/{args.method}: {len(records)} seeds, {len(failed)} failed, on {workers} workers in "
-          f"{time.perf_counter() - start:.1f} s -> {args.out}")
+        failed = [r for r in records if r["status"] == "failed"]
+        print(f"train {args.task}/{args.method}: {len(records)} seeds, {len(failed)} failed, on {workers} workers in "
+              f"{clock.seconds():.1f} s -> {args.out}")
     for record in failed:
         print(f"error: {args.task}/{args.method}/seed{record['seed']} failed: {record['reason']}", file=sys.stderr)
     if failed:

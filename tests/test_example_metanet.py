@@ -117,8 +117,9 @@ def test_default_model_options_do_not_break_plugins(plugin_on_path):
     for profile in ("default", "smoke"):
         settings = train_settings(profile)
         shared = settings["defaults"]["model"]
-        for method in BUILDERS:  # the built-ins get exactly the shared options, as before
-            assert resolve_config(settings, "genpred-relu", method).model == shared, (profile, method)
+        for method in BUILDERS:  # the built-ins get exactly the shared options and their method's own
+            own = (settings["methods"].get(method) or {}).get("model") or {}
+            assert resolve_config(settings, "genpred-relu", method).model == {**shared, **own}, (profile, method)
 
 
 def test_unknown_per_method_model_option_is_an_error(plugin_on_path):

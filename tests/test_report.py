@@ -21,9 +21,10 @@ from scalegmn.report.build import ReportInputs, build_report
 from scalegmn.report.checks import load_check_rows, passed, symmetry_rows
 from scalegmn.report.document import markdown_table
 from scalegmn.report.plots import bar_chart
-from scalegmn.report.results import load_results, paired_comparisons, summarize
+from scalegmn.report.results import MethodStats, RunResult, load_results, paired_comparisons, summarize
 from scalegmn.report.runs import read_edit_examples
-from scalegmn.report.tables import comparison_table, pivot_check_table, records_table, symmetry_table, task_table
+from scalegmn.report.tables import (comparison_table, format_best_epochs, pivot_check_table, records_table,
+                                     symmetry_table, task_table)
 from scalegmn.run.benchmark import run_dir
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.timing import record_stage
@@ -133,6 +134,19 @@ def full_inputs(root: Path) -> ReportInputs:
                         histogram_bins=5, edit_examples=2)
 
 
+def test_best_epoch_column_flags_methods_most_of_whose_seeds_peaked_at_the_last_epoch():
+    def stats(best_epochs: list[int]) -> MethodStats:
+        runs = [RunResult("genpred-relu", "gmn", seed, {"kendall_tau": 0.5}, best_epoch=best, epochs=20)
+                for seed, best in enumerate(best_epochs)]
+        return MethodStats("gmn", runs, {}, None, None, None)
+
+    assert format_best_epochs(stats([20, 12, 20])) == "20, 12, 20 / 20 †"
+    assert stats([20, 12, 20]).peaks_at_last_epoch
+    assert format_best_epochs(stats([20, 12, 19])) == "20, 12, 19 / 20"
+    assert not stats([20, 12, 19]).peaks_at_last_epoch
+    assert format_best_epochs(MethodStats("gmn", [RunResult("t", "gmn", 0, {})], {}, None, None, None)) == "—"
+
+
 def test_task_table_holds_mean_sample_std_and_95_percent_interval_over_seeds_with_best_in_bold(tmp_path):
     tasks = summarize(load_results(write_results(tmp_path)))
     genpred = tasks[0]
@@ -146,7 +160,7 @@ def test_task_table_holds_mean_sample_std_and_95_percent_interval_over_seeds_wit
     assert rows["statnn"][1] == "0.700 ± 0.000"
     assert table.columns[4] == "95 % CI (Kendall τ)"
     assert rows["scalegmn"][4] == f"[{0.9 - half:.3f}, {0.9 + half:.3f}]"
-    assert rows["scalegmn"][5:9] == ["3", "1,000", "11.0 s", "50"]
+    assert rows["scalegmn"][5:10] == ["3", "1, 1, 1 / 2", "1,000", "11.0 s", "50"]
     # higher is better for Kendall τ and R², lower for MSE
     assert table.bold == {(2, 1), (1, 2), (1, 3)}
     md = markdown_table(table)
@@ -374,8 +388,9 @@ def test_cli_writes_the_report_and_reports_bad_input_by_file_name(tmp_path):
 
 def test_record_stage_writes_seconds_that_read_timings_reads_back(tmp_path):
     for name in ("train@genpred-relu-gmn-0", "train@genpred-relu-gmn-1", "zoo"):
-        with record_stage(name, tmp_path / f"{name}.json"):
-            pass
+        with record_stage(name, tmp_path / f"{name}.json") as clock:
+            inside = clock.seconds()
+        assert 0 <= inside <= json.loads((tmp_path / f"{name}.json").read_text())["seconds"] + 1e-3
     with pytest.raises(RuntimeError), record_stage("failed", tmp_path / "failed.json"):
         raise RuntimeError
     assert not (tmp_path / "failed.json").exists()

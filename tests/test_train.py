@@ -3,6 +3,7 @@ history through DVCLive."""
 
 import csv
 import json
+import math
 import subprocess
 from pathlib import Path
 
@@ -212,6 +213,30 @@ def test_warmup_raises_the_learning_rate_linearly_then_holds():
         opt.step()
         sched.step()
     assert lrs == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
+
+
+def test_cosine_schedule_anneals_to_zero_at_the_last_step_after_the_warmup():
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = warmup_schedule(opt, 2, total_steps=6, decay="cosine")
+    lrs = []
+    for _ in range(6):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    cos = [0.5 * (1 + math.cos(k * math.pi / 4)) for k in (1, 2, 3)]
+    assert lrs == pytest.approx([0.5, 1.0, *cos, 0.0])
+    with pytest.raises(ValueError, match="unknown schedule 'linear'"):
+        warmup_schedule(opt, 2, 6, "linear")
+    with pytest.raises(ValueError, match="schedule must be one of constant, cosine, got 'linear'"):
+        config(schedule="linear")
+
+
+def test_cosine_schedule_run_ends_at_zero_learning_rate(tmp_path):
+    ds = cnn_dataset()  # 32 training networks: 4 steps an epoch at batch 8, 12 steps in 3 epochs
+    train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path, config=config(schedule="cosine", warmup_steps=4))
+    lrs = read_history(tmp_path)["lr"].tolist()  # after the last step of each epoch
+    assert lrs == pytest.approx([3e-3 * 0.5 * (1 + math.cos(math.pi / 8)), 3e-3 * 0.5 * (1 + math.cos(5 * math.pi / 8)),
+                                 0.0])
 
 
 def test_warmup_steps_count_optimizer_steps_instead_of_epochs(tmp_path):

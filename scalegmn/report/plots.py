@@ -17,7 +17,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, ScalarFormatter
+from matplotlib.ticker import LogFormatter, MaxNLocator, ScalarFormatter
 
 from scalegmn.report.results import TaskSummary, is_scalegmn
 
@@ -185,7 +185,8 @@ def learning_curves(title: str, curves: dict[str, tuple[np.ndarray, np.ndarray, 
     if bool((losses[np.isfinite(losses)] > 0).all()):
         loss_ax.set_yscale("log")
         loss_ax.yaxis.set_major_formatter(ScalarFormatter())
-        loss_ax.yaxis.set_minor_formatter(ScalarFormatter())
+        # within a decade a few minor ticks are labelled (1, 2, 5 times a power of ten), never all of them
+        loss_ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
     _references(metric_ax, references)
     loss_ax.set_ylabel("training loss")
     metric_ax.set_ylabel(f"validation {metric_label}")

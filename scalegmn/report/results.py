@@ -210,6 +210,18 @@ class MethodStats:
     def seeds(self) -> list[int]:
         return sorted(r.seed for r in self.runs)
 
+    @property
+    def best_epochs(self) -> list[tuple[int, int]]:
+        """``(best epoch, epochs)`` of each run that records both, in seed order."""
+        return [(r.best_epoch, r.epochs) for r in sorted(self.runs, key=lambda r: r.seed)
+                if r.best_epoch is not None and r.epochs]
+
+    @property
+    def peaks_at_last_epoch(self) -> bool:
+        """Most runs were best at their last epoch: still improving when training stopped (not converged)."""
+        epochs = self.best_epochs
+        return bool(epochs) and 2 * sum(best == last for best, last in epochs) > len(epochs)
+
     def best_run(self, metric: str) -> RunResult:
         """The seed with the best finite test ``metric`` in the task's direction for it (higher is better where
         unknown; seed order breaks ties; the lowest seed if none)."""

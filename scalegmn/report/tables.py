@@ -12,7 +12,7 @@ import pandas as pd
 
 from scalegmn.report.checks import failed_fields
 from scalegmn.report.document import Table
-from scalegmn.report.results import Aggregate, PairedComparison, TaskSummary
+from scalegmn.report.results import Aggregate, MethodStats, PairedComparison, TaskSummary
 
 MISSING = "—"
 
@@ -57,14 +57,25 @@ def format_count(value: float | None) -> str:
     return MISSING if value is None else f"{round(value):,}"
 
 
+def format_best_epochs(stats: MethodStats) -> str:
+    """``"37, 60, 60 / 60 †"``: each seed's best epoch / the epochs trained (``†``: most seeds peaked at the
+    last)."""
+    epochs = stats.best_epochs
+    if not epochs:
+        return MISSING
+    lasts = sorted({last for _, last in epochs})
+    text = f"{', '.join(str(best) for best, _ in epochs)} / {', '.join(map(str, lasts))}"
+    return text + " †" if stats.peaks_at_last_epoch else text
+
+
 def task_table(summary: TaskSummary, methods: Sequence[str], references: Sequence[tuple[str, float]] = ()) -> Table:
     """Rows ``methods`` (those without runs on this task show "—"), columns the test metrics, the 95 %
     interval of the main metric, then seeds, parameter count, mean wall time per run and training throughput;
     then a row per reference ``(label, value)`` of the main metric (chance, image oracle)."""
     main = summary.info.main_metric
     columns = (["method"] + [summary.info.label(m) for m in summary.metrics]
-               + [f"95 % CI ({summary.info.label(main, arrow=False)})", "seeds", "params", "wall time / run",
-                  "train graphs/s"])
+               + [f"95 % CI ({summary.info.label(main, arrow=False)})", "seeds", "best epoch", "params",
+                  "wall time / run", "train graphs/s"])
     decimals = {m: decimals_for([s.metrics[m].mean for s in summary.methods.values() if m in s.metrics])
                 for m in summary.metrics}
     best = {m: summary.best(m) for m in summary.metrics}
@@ -77,15 +88,17 @@ def task_table(summary: TaskSummary, methods: Sequence[str], references: Sequenc
         cells = [format_aggregate(stats.metrics.get(m), decimals[m]) for m in summary.metrics]
         bold |= {(i, 1 + j) for j, m in enumerate(summary.metrics) if method in best[m]}
         rows.append([method] + cells + [format_interval(stats.metrics.get(main), decimals[main]),
-                                        str(len(stats.seeds)), format_count(stats.num_params),
-                                        format_seconds(stats.wall_seconds), format_count(stats.train_graphs_per_s)])
+                                        str(len(stats.seeds)), format_best_epochs(stats),
+                                        format_count(stats.num_params), format_seconds(stats.wall_seconds),
+                                        format_count(stats.train_graphs_per_s)])
     for label, value in references:
         cells = [f"{value:.3f}" if m == main else MISSING for m in summary.metrics]
         rows.append([f"({label})"] + cells + [MISSING] * (len(columns) - 1 - len(cells)))
     caption = (f"{summary.info.title}: test metrics at the best validation epoch, mean ± sample std (ddof 1) over "
                "the seeds (n in column seeds); 95 % CI: Student-t interval of the mean; best mean in bold "
-               "(↑ higher is better, ↓ lower is better)" + ("; rows in parentheses are references." if references
-                                                          else "."))
+               "(↑ higher is better, ↓ lower is better); best epoch: the validation-selected epoch of each seed / "
+               "the epochs trained, † where most seeds were best at the last epoch (still improving: not converged)"
+               + ("; rows in parentheses are references." if references else "."))
     return Table(columns, rows, bold, caption)
 
 
@@ -122,7 +135,9 @@ def task_frame(summary: TaskSummary) -> pd.DataFrame:
             record[f"{m}_std"] = math.nan if agg is None else agg.std
             record[f"{m}_ci95"] = math.nan if agg is None else agg.ci95
             record[f"{m}_n"] = 0 if agg is None else agg.count
-        record |= {"num_params": stats.num_params, "wall_seconds": stats.wall_seconds,
+        record |= {"best_epochs": " ".join(str(best) for best, _ in stats.best_epochs),
+                   "peaks_at_last_epoch": stats.peaks_at_last_epoch,
+                   "num_params": stats.num_params, "wall_seconds": stats.wall_seconds,
                    "train_graphs_per_s": stats.train_graphs_per_s}
         records.append(record)
     return pd.DataFrame.from_records(records)

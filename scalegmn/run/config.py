@@ -14,6 +14,7 @@ from scalegmn.data.transforms import AugmentConfig
 from scalegmn.tasks import TASK_OPTION_KEYS, TASKS
 
 AMP_DTYPES: tuple[str, ...] = ("bfloat16", "float16")
+SCHEDULES: tuple[str, ...] = ("constant", "cosine")  # the learning rate after the warm-up
 
 
 @dataclass
@@ -22,7 +23,8 @@ class TrainConfig:
 
     ``num_threads`` > 0 sets ``torch.set_num_threads`` for the run (on a busy CPU one thread can be many times faster
     than oversubscribed intra-op threads); ``warmup_epochs`` is the length of the linear warm-up, unless
-``warmup_steps`` (optimizer steps, as the official configs give it) is set. ``augment``:
+``warmup_steps`` (optimizer steps, as the official configs give it) is set; ``schedule`` is the learning rate
+    after it (``constant``, as the official configs, or ``cosine``: annealed to 0 at the last step). ``augment``:
     random symmetry copies of the training networks drawn on the fly from the run's seed
     (:class:`scalegmn.data.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
     (and every copy) in its canonical phase.
@@ -41,6 +43,7 @@ class TrainConfig:
     grad_clip: float = 10.0
     warmup_epochs: float = 1.0
     warmup_steps: int | None = None
+    schedule: str = "constant"
     amp: bool = False
     amp_dtype: str = "bfloat16"
     compile: bool = False
@@ -62,6 +65,7 @@ class TrainConfig:
             (self.warmup_epochs >= 0, "warmup_epochs", ">= 0"), (self.num_threads >= 0, "num_threads", ">= 0"),
             (self.warmup_steps is None or self.warmup_steps >= 0, "warmup_steps", ">= 0 or null"),
             (self.amp_dtype in AMP_DTYPES, "amp_dtype", f"one of {', '.join(AMP_DTYPES)}"),
+            (self.schedule in SCHEDULES, "schedule", f"one of {', '.join(SCHEDULES)}"),
         ]
         for ok, key, rule in checks:
             if not ok:

@@ -36,7 +36,7 @@ from scalegmn.data import GraphDatasetBase, open_dataset
 from scalegmn.data.loader import GraphLoader
 from scalegmn.data.transforms import Compose, PhaseCanonicalize
 from scalegmn.run.checkpoint import CHECKPOINT, load_checkpoint, rng_state, seed_everything, set_rng_state
-from scalegmn.run.config import TrainConfig
+from scalegmn.run.config import SCHEDULES, TrainConfig
 from scalegmn.run.history import HistoryLog
 from scalegmn.run.distributed import (Distributed, choose_device, describe_device, distributed_from_env, gather,
                                       init_process_group)
@@ -91,10 +91,23 @@ def model_name(model: str | ModelFactory) -> str:
     return f"{model.__module__}:{getattr(model, '__qualname__', type(model).__name__)}"
 
 
-def warmup_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up from ``lr / warmup_steps`` to ``lr`` over ``warmup_steps`` steps, then constant."""
+def warmup_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int | None = None,
+                    decay: str = "constant") -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up from ``lr / warmup_steps`` to ``lr`` over ``warmup_steps`` steps, then ``decay``:
+    ``"constant"`` holds ``lr``; ``"cosine"`` anneals it to 0 at step ``total_steps`` (half a cosine)."""
     steps = max(1, warmup_steps)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / steps))
+    if decay not in SCHEDULES:
+        raise ValueError(f"unknown schedule {decay!r}; expected one of {', '.join(SCHEDULES)}")
+    if decay == "cosine" and total_steps is None:
+        raise ValueError("a cosine schedule needs total_steps")
+
+    def factor(step: int) -> float:
+        if step + 1 < steps or decay == "constant":
+            return min(1.0, (step + 1) / steps)
+        span = max(1, total_steps - steps)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step + 1 - steps) / span)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 # ----------------------------------------------------------------------------- one run
@@ -148,7 +161,7 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.raw.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         steps = len(self.loaders["train"])
         warmup = config.warmup_steps if config.warmup_steps is not None else round(config.warmup_epochs * steps)
-        self.scheduler = warmup_schedule(self.optimizer, warmup)
+        self.scheduler = warmup_schedule(self.optimizer, warmup, steps * config.epochs, config.schedule)
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}[config.amp_dtype]
         self.scaler = torch.amp.GradScaler(self.device.type,
                                            enabled=config.amp and self.amp_dtype == torch.float16)
