@@ -97,3 +97,70 @@ def test_nfn_layers_have_the_given_channels():
     model = NFN(g, 1, hidden=8, channels=[6, 4, 2])
     assert [m.c_out for m in model.layers if hasattr(m, "c_out")] == [6, 4, 2]
     assert model.head[0].in_features == 2 * model.pool.get_num_outs(model.spec)
+
+
+def _fitted_paper_np(nets, gen):
+    """The NFN paper's NP model (NP-PosEmb layers, HNP pooling, standardized inputs, ReLU head), fitted."""
+    model = NFN(to_graph(nets[0]), 2, variant="np", channels=[4, 4, 2], pool="hnp", io_embed=True, normalize=True,
+                head_hidden=16, head_layers=3, head_activation="relu").double()
+    model.fit_inputs([collate([to_graph(n) for n in nets[:3]]), collate([to_graph(n) for n in nets[3:]])])
+    return model
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "flatten-cnn"])
+def test_nfn_paper_np_model_is_hidden_permutation_invariant_after_fitting_its_standardization(kind):
+    gen = torch.Generator().manual_seed(8)
+    make = {
+        "mlp": lambda: random_mlp((2, 8, 6, 3), "relu", generator=gen),
+        "cnn": lambda: random_cnn((1, 4, 5), 3, "relu", generator=gen),
+        "flatten-cnn": lambda: random_cnn((1, 3, 4), 3, "relu", pooling="flatten", flatten_size=4, generator=gen),
+    }[kind]
+    nets = [make() for _ in range(5)]
+    model = _fitted_paper_np(nets, gen)
+    assert not torch.equal(model.standardize.weight_std_0, torch.ones_like(model.standardize.weight_std_0))
+    y = model(collate([to_graph(n) for n in nets]))
+    y2 = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
+    assert torch.allclose(y, y2, atol=1e-10)
+
+
+def test_nfn_standardization_gives_zero_mean_unit_std_over_batch_and_hidden_neurons():
+    """Statistics pooled over the networks and each hidden-neuron axis, kept per input/output neuron."""
+    gen = torch.Generator().manual_seed(9)
+    nets = [random_mlp((2, 8, 6, 3), "relu", generator=gen) for _ in range(6)]
+    model = _fitted_paper_np(nets, gen)
+    feats = model.standardize(model._features(collate([to_graph(n) for n in nets])))
+    first, middle, last = feats.weights  # (B, 1, out, in): first layer keeps inputs, last keeps outputs
+    assert model.standardize.weight_mean_0.shape == (1, 1, 1, 2)
+    assert model.standardize.weight_mean_2.shape == (1, 1, 3, 1) and model.standardize.bias_mean_2.shape == (1, 1, 3)
+    for x, axes in ((first, (0, 2)), (middle, (0, 2, 3)), (last, (0, 3)), (feats.biases[0], (0, 2))):
+        assert torch.allclose(x.mean(axes), torch.zeros(()).double(), atol=1e-10)
+        assert torch.allclose(x.std(axes, unbiased=False), torch.ones(()).double(), atol=1e-10)
+
+
+def test_nfn_position_embeddings_tell_input_neurons_apart():
+    """Plain NP layers are invariant to permuting the input neurons too; NP-PosEmb (io_embed) is not."""
+    gen = torch.Generator().manual_seed(10)
+    net = random_mlp((3, 6, 2), "relu", generator=gen)
+    swapped = random_mlp((3, 6, 2), "relu", generator=gen)
+    swapped.weights[0].copy_(net.weights[0][:, [1, 2, 0]])
+    swapped.weights[1].copy_(net.weights[1])
+    for b, b2 in zip(net.biases, swapped.biases):
+        b2.copy_(b)
+    pair = collate([to_graph(net), to_graph(swapped)])
+    plain = NFN(to_graph(net), 1, hidden=4, layers=2).double()
+    embedded = NFN(to_graph(net), 1, hidden=4, layers=2, io_embed=True).double()
+    assert torch.allclose(plain(pair)[0], plain(pair)[1], atol=1e-12)
+    assert not torch.allclose(embedded(pair)[0], embedded(pair)[1], atol=1e-6)
+
+
+def test_nfn_refuses_unknown_pools_and_embeddings_on_hnp_layers():
+    g = to_graph(random_mlp((2, 8, 3), "relu", generator=torch.Generator().manual_seed(11)))
+    with pytest.raises(ValueError, match="pool"):
+        NFN(g, 1, pool="max")
+    with pytest.raises(ValueError, match="io_embed"):
+        NFN(g, 1, variant="hnp", io_embed=True)
+    with pytest.raises(ValueError, match="head_activation"):
+        NFN(g, 1, head_activation="gelu")
+    model = NFN(g, 1, hidden=4, layers=1, normalize=True)
+    with pytest.raises(ValueError, match="no training networks"):
+        model.fit_inputs([])

@@ -498,3 +498,27 @@ def test_symmetry_copies_change_the_training_data_but_not_the_evaluation_network
     again = train("genpred-mixed", ToyMetanet, ds, seed=0, out_dir=tmp_path / "again", resume=False,
                   config=config(augment=AugmentConfig(copies=1)))
     assert again["test"] == copies["test"]  # the same seed draws the same copies
+
+
+class FittedToy(ToyMetanet):
+    """ToyMetanet that records the networks its ``fit_inputs`` is given."""
+
+    def fit_inputs(self, batches):
+        self.fitted = [b for b in batches]
+
+
+def test_a_model_fits_its_input_statistics_once_on_the_training_networks_as_they_are(tmp_path):
+    ds = cnn_dataset()
+    models = []
+
+    def factory(**kw):
+        models.append(FittedToy(**kw))
+        return models[-1]
+
+    train("genpred-mixed", factory, ds, seed=0, out_dir=tmp_path, method="fitted",
+          config=config(epochs=1, eval_batch_size=5, augment=AugmentConfig(copies=1, keep_originals=False)))
+    (model,) = models
+    train_rows = ds.get_idx_split()["train"].tolist()
+    assert [b.num_graphs for b in model.fitted] == [5] * (len(train_rows) // 5) + [len(train_rows) % 5]
+    seen = torch.cat([b.edge_attr for b in model.fitted])  # the originals in order, not random symmetry copies
+    assert torch.equal(seen, torch.cat([ds[i].edge_attr for i in train_rows]))

@@ -100,6 +100,12 @@ class GraphLoader:
             graphs.append(graph)
         return collate_graphs(graphs)
 
+    def networks(self, batch_size: int) -> Iterator[Batch]:
+        """Every position once, in order, as it is (no symmetry copies, no sharding), ``batch_size`` at a
+        time, through the cache: the networks a model may fit input statistics to."""
+        for chunk in self.positions.split(batch_size):
+            yield self._graphs(chunk)
+
     def batch(self, items: Tensor, epoch: int) -> Batch:
         """The batch of item numbers ``items`` in ``epoch`` (copies drawn for that epoch)."""
         n = len(self.positions)

@@ -9,9 +9,10 @@ from scalegmn.nn.modes import POSITIVE, SIGN
 from scalegmn.nn.norms import SafeLayerNorm, safe_norm
 
 
-def mlp(in_dim: int, hidden: int, out_dim: int, layers: int, layer_norm: bool = False) -> nn.Sequential:
-    """``layers`` linear layers (with biases) and SiLU between them, each SiLU after a LayerNorm if
-    ``layer_norm``."""
+def mlp(in_dim: int, hidden: int, out_dim: int, layers: int, layer_norm: bool = False,
+        activation: type[nn.Module] = nn.SiLU) -> nn.Sequential:
+    """``layers`` linear layers (with biases) and ``activation`` (SiLU) between them, each after a LayerNorm
+    if ``layer_norm``."""
     if layers < 1:
         raise ValueError(f"an MLP needs at least one layer, got {layers}")
     dims = [in_dim] + [hidden] * (layers - 1) + [out_dim]
@@ -20,7 +21,7 @@ def mlp(in_dim: int, hidden: int, out_dim: int, layers: int, layer_norm: bool = 
         if i > 0:
             if layer_norm:
                 mods.append(SafeLayerNorm(a))
-            mods.append(nn.SiLU())
+            mods.append(activation())
         mods.append(nn.Linear(a, b))
     return nn.Sequential(*mods)
 

@@ -148,6 +148,9 @@ class Trainer:
         seed_everything(seed)
         example = self.dataset[int(self.splits["train"][0])]
         metanet = build_metanetwork(model, example, self.objective.out_dim, task.requires_equivariant, config.model)
+        fit_inputs = getattr(metanet, "fit_inputs", None)
+        if callable(fit_inputs):  # input statistics of the training networks as they are (every rank: all rows)
+            fit_inputs(self.loaders["train"].networks(config.eval_batch_size))
         self.raw = self.objective.wrap(metanet).to(self.device)
         self.num_params = sum(p.numel() for p in self.raw.parameters())
         self.eval_model: nn.Module = torch.compile(self.raw, dynamic=True) if config.compile else self.raw
