@@ -319,6 +319,18 @@ def test_summary_and_plot_data_are_written_for_dvc(tmp_path):
         "statnn": "not distinguishable at n=3", "gmn": "better"}
 
 
+def test_task_tables_list_the_methods_run_on_the_task_and_the_overview_lists_every_method(tmp_path):
+    out = tmp_path / "reports"
+    build_report(full_inputs(tmp_path), out)
+    def first_column(table: str) -> list[str]:
+        return [line.split(" | ")[0].lstrip("| ") for line in (out / f"tables/{table}.md").read_text().splitlines()]
+
+    rows = {task: first_column(task)[2:] for task in RESULTS}
+    assert rows["inr-classification"][:2] == ["gmn", "scalegmn"] and "statnn" not in rows["inr-classification"]
+    assert rows["inr-editing"][:3] == ["statnn", "gmn", "scalegmn"]  # statnn: recorded as not applicable
+    assert {"statnn", "gmn", "scalegmn"} <= set(first_column("overview"))
+
+
 def test_inr_classification_shows_chance_and_the_image_oracle_as_references(tmp_path):
     inputs = full_inputs(tmp_path)
     oracle = tmp_path / "oracle" / "digits-inr.json"

@@ -151,7 +151,8 @@ class _Builder:
         for summary in self.tasks:
             metric = summary.info.main_metric
             references = self.references[summary.task]
-            table = task_table(summary, self.methods, references)
+            ran = {r.method for r in self.runs if r.task == summary.task}  # ok, failed or not applicable
+            table = task_table(summary, [m for m in self.methods if m in ran], references)
             self._table_files(slug(summary.task), table, task_frame(summary))
             comparisons = paired_comparisons(summary)
             self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(metric_frame(summary, metric))
