@@ -60,17 +60,22 @@ def test_flat_mlp_input_is_the_concatenated_parameters():
         model(collate([bigger]))
 
 
-@pytest.mark.parametrize("options", [{"hidden": 8, "layers": 2}, {"hidden": 8, "channels": [4, 4, 2]}])
-@pytest.mark.parametrize("variant", ["np", "hnp"])
-@pytest.mark.parametrize("kind", ["mlp", "cnn", "flatten-cnn"])
-def test_nfn_is_permutation_invariant(variant, kind, options):
-    gen = torch.Generator().manual_seed(5)
+def _networks(kind: str, count: int, gen: torch.Generator) -> list:
+    """``count`` random ReLU networks of one architecture: an MLP, a CNN with global pooling, or with a flatten."""
     make = {
         "mlp": lambda: random_mlp((2, 8, 6, 3), "relu", generator=gen),
         "cnn": lambda: random_cnn((1, 4, 5), 3, "relu", generator=gen),
         "flatten-cnn": lambda: random_cnn((1, 3, 4), 3, "relu", pooling="flatten", flatten_size=4, generator=gen),
     }[kind]
-    nets = [make() for _ in range(3)]
+    return [make() for _ in range(count)]
+
+
+@pytest.mark.parametrize("options", [{"hidden": 8, "layers": 2}, {"hidden": 8, "channels": [4, 4, 2]}])
+@pytest.mark.parametrize("variant", ["np", "hnp"])
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "flatten-cnn"])
+def test_nfn_is_permutation_invariant(variant, kind, options):
+    gen = torch.Generator().manual_seed(5)
+    nets = _networks(kind, 3, gen)
     model = NFN(to_graph(nets[0]), 2, variant=variant, **options).double()
     y = model(collate([to_graph(n) for n in nets]))
     y2 = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
@@ -99,7 +104,7 @@ def test_nfn_layers_have_the_given_channels():
     assert model.head[0].in_features == 2 * model.pool.get_num_outs(model.spec)
 
 
-def _fitted_paper_np(nets, gen):
+def _fitted_paper_np(nets):
     """The NFN paper's NP model (NP-PosEmb layers, HNP pooling, standardized inputs, ReLU head), fitted."""
     model = NFN(to_graph(nets[0]), 2, variant="np", channels=[4, 4, 2], pool="hnp", io_embed=True, normalize=True,
                 head_hidden=16, head_layers=3, head_activation="relu").double()
@@ -110,13 +115,8 @@ def _fitted_paper_np(nets, gen):
 @pytest.mark.parametrize("kind", ["mlp", "cnn", "flatten-cnn"])
 def test_nfn_paper_np_model_is_hidden_permutation_invariant_after_fitting_its_standardization(kind):
     gen = torch.Generator().manual_seed(8)
-    make = {
-        "mlp": lambda: random_mlp((2, 8, 6, 3), "relu", generator=gen),
-        "cnn": lambda: random_cnn((1, 4, 5), 3, "relu", generator=gen),
-        "flatten-cnn": lambda: random_cnn((1, 3, 4), 3, "relu", pooling="flatten", flatten_size=4, generator=gen),
-    }[kind]
-    nets = [make() for _ in range(5)]
-    model = _fitted_paper_np(nets, gen)
+    nets = _networks(kind, 5, gen)
+    model = _fitted_paper_np(nets)
     assert not torch.equal(model.standardize.weight_std_0, torch.ones_like(model.standardize.weight_std_0))
     y = model(collate([to_graph(n) for n in nets]))
     y2 = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
@@ -127,7 +127,7 @@ def test_nfn_standardization_gives_zero_mean_unit_std_over_batch_and_hidden_neur
     """Statistics pooled over the networks and each hidden-neuron axis, kept per input/output neuron."""
     gen = torch.Generator().manual_seed(9)
     nets = [random_mlp((2, 8, 6, 3), "relu", generator=gen) for _ in range(6)]
-    model = _fitted_paper_np(nets, gen)
+    model = _fitted_paper_np(nets)
     feats = model.standardize(model._features(collate([to_graph(n) for n in nets])))
     first, middle, last = feats.weights  # (B, 1, out, in): first layer keeps inputs, last keeps outputs
     assert model.standardize.weight_mean_0.shape == (1, 1, 1, 2)
