@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
-import multiprocessing
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from scalegmn.tasks import TASKS, get_task
 from scalegmn.run.checkpoint import fingerprint_diff
 from scalegmn.run.config import TrainConfig
 from scalegmn.run.trainer import NonFiniteError, read_result, run_fingerprint, train
+from scalegmn.workers import process_pool
 
 SETTINGS_KEYS: tuple[str, ...] = ("defaults", "tasks", "methods", "runs")
 # read by the pipeline (pipelines/train.py; the task x method matrices of dvc.yaml), not by resolve_config
@@ -174,8 +173,9 @@ class Benchmark:
         """Every run, in task, method, seed order; returns the result records (failed runs included), each
         with its ``run_dir`` (as :func:`collect_results`). Every
         task, dataset, method name and configuration, and with ``resume`` every finished result, is checked
-        before the first run starts. ``workers > 1`` trains that many runs at once, each in its own (spawned)
-        process with the run's own ``num_threads``; every run's outputs are the same as in one process."""
+        before the first run starts. ``workers > 1`` trains that many runs at once, each in its own worker
+        process (:func:`~scalegmn.workers.process_pool`) with the run's own ``num_threads``; every run's outputs
+        are the same as in one process."""
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         for task in self.tasks:
@@ -190,8 +190,7 @@ class Benchmark:
         if workers == 1 or len(jobs) == 1:
             records = [self.run_one(t, m, s, out_root, resume, overrides) for t, m, s in jobs]
         else:
-            context = multiprocessing.get_context("spawn")  # no fork of a process whose OpenMP pool is running
-            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+            with process_pool(min(workers, len(jobs)), [__name__]) as pool:
                 futures = [pool.submit(self.run_one, t, m, s, out_root, resume, overrides) for t, m, s in jobs]
                 records = [future.result() for future in futures]
         return [record | {"run_dir": str(run_dir(out_root, t, m, s))} for record, (t, m, s) in zip(records, jobs)]

@@ -8,14 +8,14 @@ bit-identical for any number of workers.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from scalegmn.workers import process_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,13 +38,12 @@ def _single_threaded(fn: Callable[[T, tqdm | None], R], task: T, progress: tqdm 
 
 def map_tasks(fn: Callable[[T, tqdm | None], R], tasks: Sequence[T], workers: int, progress: tqdm,
               units: Callable[[T], int]) -> list[R]:
-    """``[fn(task, bar) for task in tasks]``, single-threaded; with ``workers > 1`` in that many spawned
-    processes (``fn`` must then be a module-level function), advancing ``progress`` by ``units(task)``
-    as each task finishes."""
+    """``[fn(task, bar) for task in tasks]``, single-threaded; with ``workers > 1`` in that many worker
+    processes (:func:`~scalegmn.workers.process_pool`; ``fn`` must then be a module-level function),
+    advancing ``progress`` by ``units(task)`` as each task finishes."""
     if workers <= 1 or len(tasks) <= 1:
         return [_single_threaded(fn, task, progress) for task in tasks]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
+    with process_pool(min(workers, len(tasks)), [fn.__module__]) as pool:
         futures: list[Any] = [pool.submit(_single_threaded, fn, task, None) for task in tasks]
         for future, task in zip(futures, tasks):
             future.add_done_callback(lambda _, n=units(task): progress.update(n))
