@@ -238,3 +238,70 @@ def test_fast_and_faithful_variants_are_one_model_with_a_switch():
                                                  ("gmn-fast", "factorized", False, "permutation")]:
         cfg = build_model(name, g, 1, hidden=8, layers=1).config
         assert (cfg.edges, cfg.bidirectional, cfg.symmetry) == (edges, bidirectional, symmetry), name
+
+
+def _fitted(name: str, nets, out_dim: int, **options):
+    """A float64 graph model with ``normalize=True`` whose input scales were fitted to ``nets`` in two batches."""
+    graphs = [to_graph(n) for n in nets]
+    model = build_model(name, graphs[0], out_dim, hidden=32, layers=3, normalize=True, **options).double()
+    model.fit_inputs([collate(graphs[:1]), collate(graphs[1:])])
+    return model
+
+
+@pytest.mark.parametrize("name", SCALE_MODELS)
+@pytest.mark.parametrize("kind", ["relu-mlp", "sine-siren", "mixed-relu-tanh-cnn", "mixed-architectures"])
+def test_input_scales_keep_scalegmn_invariant_to_random_permutations_and_scalings(name, kind):
+    gen = torch.Generator().manual_seed(18)
+    nets = _nets(kind, gen)
+    model = _fitted(name, nets, 3)
+    assert not torch.equal(model.input_scale.weight_rms, torch.ones_like(model.input_scale.weight_rms))
+    y = model(collate([to_graph(n) for n in nets]))
+    for _ in range(2):
+        assert _rel(y, model(collate([to_graph(random_symmetry(n, gen)) for n in nets]))) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["gmn", "gmn-fast"])
+def test_input_scales_keep_gmn_permutation_invariant(name):
+    gen = torch.Generator().manual_seed(19)
+    nets = _nets("sine-siren", gen)
+    model = _fitted(name, nets, 3)
+    y = model(collate([to_graph(n) for n in nets]))
+    assert _rel(y, model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))) < 1e-10
+
+
+@pytest.mark.parametrize("name", ["scalegmn", "scalegmn-fast"])
+def test_input_scales_keep_the_equivariant_head_transforming_like_the_weights(name):
+    gen = torch.Generator().manual_seed(20)
+    nets = _nets("sine-siren", gen)
+    model = _fitted(name, nets, 1, equivariant=True)
+    for net in nets:
+        node, edge = model(collate([to_graph(net)]))
+        t = sample_symmetry(net, gen)
+        moved = apply_symmetry(net, t)
+        node2, edge2 = model(collate([to_graph(moved)]))
+        expected = apply_symmetry(_as_params(net, node, edge), t)
+        got = _as_params(moved, node2, edge2)
+        for a, b in zip(expected.weights + expected.biases, got.weights + got.biases):
+            assert _rel(a, b) < 1e-6
+
+
+def test_input_scales_give_every_layer_of_the_training_networks_unit_rms():
+    nets = _nets("sine-siren", torch.Generator().manual_seed(21))
+    scale = _fitted("gmn-fast", nets, 1).input_scale
+    batch = collate([to_graph(n) for n in nets])
+    attr, x = scale(batch.edge_attr, batch.x, batch)
+    for layer in range(len(nets[0].weights)):
+        assert float(attr[batch.edge_layer == layer].square().mean().sqrt()) == pytest.approx(1.0)
+        assert float(x[batch.node_layer == layer + 1].square().mean().sqrt()) == pytest.approx(1.0)
+    assert torch.equal(x[batch.node_layer == 0], batch.x[batch.node_layer == 0])  # inputs have no bias: kept
+
+
+def test_input_scales_are_the_identity_until_fitted_and_refuse_no_networks():
+    g = to_graph(_nets("relu-mlp", torch.Generator().manual_seed(22))[0])
+    plain = build_model("scalegmn", g, 2, hidden=8, layers=1).double()
+    scaled = build_model("scalegmn", g, 2, hidden=8, layers=1, normalize=True).double()
+    scaled.load_state_dict(plain.state_dict(), strict=False)
+    assert torch.equal(plain(collate([g])), scaled(collate([g])))
+    plain.fit_inputs([])  # without normalize: nothing to fit
+    with pytest.raises(ValueError, match="no training networks"):
+        scaled.fit_inputs([])

@@ -3,6 +3,7 @@ fast variants through switches of one model."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from torch import Tensor, nn
@@ -10,6 +11,7 @@ from torch import Tensor, nn
 from scalegmn.nn.edges import edge_operators
 from scalegmn.nn.embedding import NodeEmbedding
 from scalegmn.nn.factorized import FactorizedLayer
+from scalegmn.nn.input_scale import LayerScale
 from scalegmn.nn.modes import check_symmetry_name, node_modes
 from scalegmn.nn.per_edge import EdgeGraph, PerEdgeLayer
 from scalegmn.nn.readout import EdgeStateHead, EquivariantHead, InvariantReadout
@@ -40,6 +42,8 @@ class ScaleGMNConfig:
     max_layers: the deepest input network (weight layers) the model accepts; default ``max(8, example's)``.
     recip_eps: ``ε`` of the stable reciprocal ``w / max(‖w‖², ε)`` (exact for
         ``‖w‖ >= 1e-8`` by default; below that bounded by ``1/sqrt(ε)``).
+    normalize: divide each layer's weights and biases by their root mean square over the training networks
+        (:class:`~scalegmn.nn.input_scale.LayerScale`, fitted by :meth:`ScaleGMN.fit_inputs`; symmetries kept).
     """
 
     hidden: int = 128
@@ -57,6 +61,7 @@ class ScaleGMNConfig:
     readout_layers: int = 2
     max_layers: int | None = None
     recip_eps: float = 1e-16
+    normalize: bool = False
 
 
 class ScaleGMN(nn.Module):
@@ -108,6 +113,7 @@ class ScaleGMN(nn.Module):
         else:
             self.reciprocal = _Reciprocal(cfg.recip_eps)
         self.embed = NodeEmbedding(self.n_in + self.n_out + self.max_layers, d)
+        self.input_scale = LayerScale(self.max_layers) if cfg.normalize else None
         self.per_edge = cfg.edges == "per-edge"
         if self.per_edge:
             scaled = cfg.symmetry != "permutation"
@@ -129,6 +135,12 @@ class ScaleGMN(nn.Module):
             self.head = InvariantReadout(cfg.readout, d, self.n_in, self.n_out, out_dim, cfg.readout_layers,
                                          cfg.inv_layers, cfg.layer_norm and self.per_edge)
 
+    def fit_inputs(self, batches: Iterable) -> None:
+        """Fit the per-layer input scales (``normalize``) to graph ``batches`` of the training networks; a no-op
+        without it. The trainer calls it once before training."""
+        if self.input_scale is not None:
+            self.input_scale.fit(batches)
+
     def _edge_attr(self, data) -> Tensor:
         attr = data.edge_attr.to(self.embed.mult.dtype)
         k = attr.shape[1]
@@ -145,6 +157,8 @@ class ScaleGMN(nn.Module):
         mode = node_modes(data, self.config.symmetry)
         attr = self._edge_attr(data)
         x = data.x.to(attr.dtype)
+        if self.input_scale is not None:
+            attr, x = self.input_scale(attr, x, data)
         h = self.embed(x, data.node_type, mode)
         if self.per_edge:
             graph = EdgeGraph.build(data.edge_index, mode, data.num_nodes)
