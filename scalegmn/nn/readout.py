@@ -99,5 +99,6 @@ class EquivariantHead(nn.Module):
         rho, sigma = (1.0 + self.inv(h, mode)).chunk(2, dim=-1)
         a, b = self.gamma(h).chunk(2, dim=-1)
         b = torch.where((mode == PLAIN).unsqueeze(-1), b, self.reciprocal(b))
-        edge_out = edge_attr * self.mix(rho[dst] * sigma[src]) + self.out(a[dst] * b[src])
+        edge_out = (edge_attr * self.mix(rho.index_select(0, dst) * sigma.index_select(0, src))
+                    + self.out(a.index_select(0, dst) * b.index_select(0, src)))
         return node_out, edge_out
