@@ -60,6 +60,31 @@ def test_flat_mlp_input_is_the_concatenated_parameters():
         model(collate([bigger]))
 
 
+
+def _divided_by_layer_rms(nets):
+    """``nets`` with every layer's weights and biases divided by their RMS over all of ``nets``."""
+    def rms(tensors):
+        return torch.cat([t.reshape(-1) for t in tensors]).square().mean().sqrt()
+    layers = range(len(nets[0].weights))
+    w_rms = [rms([n.weights[l] for n in nets]) for l in layers]
+    b_rms = [rms([n.biases[l] for n in nets]) for l in layers]
+    return [n.replace_params([w / s for w, s in zip(n.weights, w_rms)], [b / s for b, s in zip(n.biases, b_rms)])
+            for n in nets]
+
+
+@pytest.mark.parametrize("model_type", [StatNN, FlatMLP])
+def test_normalized_baselines_see_each_layer_divided_by_its_rms_over_the_training_networks(model_type):
+    nets = [random_mlp((2, 8, 6, 3), "tanh", generator=torch.Generator().manual_seed(s)) for s in range(4)]
+    graphs = [to_graph(n) for n in nets]
+    model = model_type(graphs[0], 2, normalize=True).double()
+    model.fit_inputs([collate(graphs[:2]), collate(graphs[2:])])
+    features = model.features if model_type is StatNN else model.flatten
+    plain = model_type(graphs[0], 2).double()
+    plain_features = plain.features if model_type is StatNN else plain.flatten
+    expected = plain_features(collate([to_graph(n) for n in _divided_by_layer_rms(nets)]))
+    assert torch.allclose(features(collate(graphs)), expected, atol=1e-12)
+    assert not torch.allclose(plain_features(collate(graphs)), expected)
+
 def _networks(kind: str, count: int, gen: torch.Generator) -> list:
     """``count`` random ReLU networks of one architecture: an MLP, a CNN with global pooling, or with a flatten."""
     make = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from scalegmn.nn.input_scale import LayerScale, ScaledInputs
 from scalegmn.nn.invariant import mlp
 from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
@@ -20,16 +21,20 @@ def statistics(t: Tensor) -> Tensor:
     return torch.cat([flat.mean(dim=1, keepdim=True), std.unsqueeze(1), q], dim=1)
 
 
-class StatNN(nn.Module):
+class StatNN(ScaledInputs, nn.Module):
     """``(B, out_dim)``: an MLP (``layers`` linear layers of width ``hidden``) on
-    ``[stats(W_l) ‖ stats(b_l)]`` for ``l < max_layers`` (zeros for layers a network does not have)."""
+    ``[stats(W_l) ‖ stats(b_l)]`` for ``l < max_layers`` (zeros for layers a network does not have); with
+    ``normalize`` each layer is first divided by its RMS over the training networks
+    (:class:`~scalegmn.nn.input_scale.LayerScale`)."""
 
     equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
     symmetries = ("permutation",)  # statistics of whole tensors; not scale invariant
 
-    def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, max_layers: int | None = None) -> None:
+    def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, max_layers: int | None = None,
+                 normalize: bool = False) -> None:
         super().__init__()
         self.max_layers = max_layers or example.arch.num_layers
+        self.input_scale = LayerScale(self.max_layers) if normalize else None
         self.in_dim = 2 * NUM_STATS * self.max_layers
         self.mlp = mlp(self.in_dim, hidden, out_dim, layers)
 
@@ -37,7 +42,8 @@ class StatNN(nn.Module):
         """``(B, 14 * max_layers)`` statistics features."""
         dtype = self.mlp[0].weight.dtype
         out = torch.zeros(len(graph_architectures(data)), self.in_dim, dtype=dtype, device=data.x.device)
-        for indices, group in WeightBatch.from_graphs(data):
+        edge_attr, x = self.scaled_inputs(data)
+        for indices, group in WeightBatch.from_graphs(data, x, edge_attr):
             if group.arch.num_layers > self.max_layers:
                 raise ValueError(f"a network has {group.arch.num_layers} layers; StatNN was built for "
                                  f"max_layers={self.max_layers}")

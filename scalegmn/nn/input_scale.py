@@ -62,3 +62,21 @@ class LayerScale(nn.Module):
 
     def extra_repr(self) -> str:
         return f"weight_rms={self.weight_rms.tolist()}, bias_rms={self.bias_rms.tolist()}"
+
+
+class ScaledInputs:
+    """For metanetworks with an optional :class:`LayerScale` ``input_scale`` (``None``: inputs as they are): the
+    ``fit_inputs`` protocol the trainer calls once with the training networks, and the scaled features."""
+
+    input_scale: LayerScale | None
+
+    def fit_inputs(self, batches: Iterable) -> None:
+        """Fit the per-layer input scales to graph ``batches`` of the training networks; a no-op without them."""
+        if self.input_scale is not None:
+            self.input_scale.fit(batches)
+
+    def scaled_inputs(self, data, edge_attr: Tensor | None = None, x: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(edge_attr, x)`` of ``data`` (or the ones given, aligned with it), divided by the input scales."""
+        edge_attr = data.edge_attr if edge_attr is None else edge_attr
+        x = data.x if x is None else x
+        return (edge_attr, x) if self.input_scale is None else self.input_scale(edge_attr, x, data)

@@ -3,7 +3,6 @@ fast variants through switches of one model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from torch import Tensor, nn
@@ -11,7 +10,7 @@ from torch import Tensor, nn
 from scalegmn.nn.edges import edge_operators
 from scalegmn.nn.embedding import NodeEmbedding
 from scalegmn.nn.factorized import FactorizedLayer
-from scalegmn.nn.input_scale import LayerScale
+from scalegmn.nn.input_scale import LayerScale, ScaledInputs
 from scalegmn.nn.modes import check_symmetry_name, node_modes
 from scalegmn.nn.per_edge import EdgeGraph, PerEdgeLayer
 from scalegmn.nn.readout import EdgeStateHead, EquivariantHead, InvariantReadout
@@ -43,7 +42,7 @@ class ScaleGMNConfig:
     recip_eps: ``ε`` of the stable reciprocal ``w / max(‖w‖², ε)`` (exact for
         ``‖w‖ >= 1e-8`` by default; below that bounded by ``1/sqrt(ε)``).
     normalize: divide each layer's weights and biases by their root mean square over the training networks
-        (:class:`~scalegmn.nn.input_scale.LayerScale`, fitted by :meth:`ScaleGMN.fit_inputs`; symmetries kept).
+        (:class:`~scalegmn.nn.input_scale.LayerScale`, fitted by ``fit_inputs``; symmetries kept).
     """
 
     hidden: int = 128
@@ -64,7 +63,7 @@ class ScaleGMNConfig:
     normalize: bool = False
 
 
-class ScaleGMN(nn.Module):
+class ScaleGMN(ScaledInputs, nn.Module):
     """``model(batch) -> (B, out_dim)``, or ``(node_out (N, 1), edge_out (E, K))`` if ``equivariant``.
 
     ``batch``: a PyG ``Batch`` (or one ``Data``) of :func:`scalegmn.core.graph.to_graph` graphs; networks of
@@ -135,12 +134,6 @@ class ScaleGMN(nn.Module):
             self.head = InvariantReadout(cfg.readout, d, self.n_in, self.n_out, out_dim, cfg.readout_layers,
                                          cfg.inv_layers, cfg.layer_norm and self.per_edge)
 
-    def fit_inputs(self, batches: Iterable) -> None:
-        """Fit the per-layer input scales (``normalize``) to graph ``batches`` of the training networks; a no-op
-        without it. The trainer calls it once before training."""
-        if self.input_scale is not None:
-            self.input_scale.fit(batches)
-
     def _edge_attr(self, data) -> Tensor:
         attr = data.edge_attr.to(self.embed.mult.dtype)
         k = attr.shape[1]
@@ -156,9 +149,7 @@ class ScaleGMN(nn.Module):
                              f"max_layers={self.max_layers}")
         mode = node_modes(data, self.config.symmetry)
         attr = self._edge_attr(data)
-        x = data.x.to(attr.dtype)
-        if self.input_scale is not None:
-            attr, x = self.input_scale(attr, x, data)
+        attr, x = self.scaled_inputs(data, attr, data.x.to(attr.dtype))
         h = self.embed(x, data.node_type, mode)
         if self.per_edge:
             graph = EdgeGraph.build(data.edge_index, mode, data.num_nodes)
