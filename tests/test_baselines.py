@@ -60,7 +60,6 @@ def test_flat_mlp_input_is_the_concatenated_parameters():
         model(collate([bigger]))
 
 
-
 def _divided_by_layer_rms(nets):
     """``nets`` with every layer's weights and biases divided by their RMS over all of ``nets``."""
     def rms(tensors):
@@ -84,6 +83,7 @@ def test_normalized_baselines_see_each_layer_divided_by_its_rms_over_the_trainin
     expected = plain_features(collate([to_graph(n) for n in _divided_by_layer_rms(nets)]))
     assert torch.allclose(features(collate(graphs)), expected, atol=1e-12)
     assert not torch.allclose(plain_features(collate(graphs)), expected)
+
 
 def _networks(kind: str, count: int, gen: torch.Generator) -> list:
     """``count`` random ReLU networks of one architecture: an MLP, a CNN with global pooling, or with a flatten."""

@@ -252,7 +252,6 @@ def test_fast_and_faithful_variants_are_one_model_with_a_switch():
         assert (cfg.edges, cfg.bidirectional, cfg.symmetry) == (edges, bidirectional, symmetry), name
 
 
-
 @pytest.mark.parametrize("name", SCALE_MODELS)
 @pytest.mark.parametrize("kind", ["relu-mlp", "sine-siren", "mixed-relu-tanh-cnn", "mixed-architectures"])
 def test_input_scales_keep_scalegmn_invariant_to_random_permutations_and_scalings(name, kind):
