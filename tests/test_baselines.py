@@ -116,8 +116,25 @@ def test_nfn_rejects_other_architectures_and_variants():
     with pytest.raises(ValueError, match="at least one layer"):
         NFN(g, 1, channels=[])
     model = NFN(g, 1, hidden=4, layers=1)
-    with pytest.raises(ValueError, match="architecture"):
-        model(collate([to_graph(random_mlp((2, 9, 3), "relu", generator=gen))]))
+    for other in ((2, 8, 8, 3), (3, 8, 3), (2, 8, 4)):  # another depth, input or output count
+        with pytest.raises(ValueError, match="architecture"):
+            model(collate([to_graph(random_mlp(other, "relu", generator=gen))]))
+
+
+@pytest.mark.parametrize("variant", ["np", "hnp"])
+def test_nfn_takes_a_batch_of_mixed_hidden_widths_network_by_network_and_stays_invariant(variant):
+    """A mixed-width CNN zoo (widths 4, 8, 16 in one batch): each network's output is the one it gets alone,
+    and hidden-neuron permutations of every network leave the outputs unchanged (float64)."""
+    gen = torch.Generator().manual_seed(12)
+    nets = [random_cnn((1, w, w), 3, "relu", generator=gen) for w in (8, 4, 16, 4, 8)]
+    model = NFN(to_graph(nets[0]), 2, variant=variant, channels=[4, 2], pool="hnp", io_embed=variant == "np",
+                normalize=True).double()
+    model.fit_inputs([collate([to_graph(n) for n in nets])])
+    y = model(collate([to_graph(n) for n in nets]))
+    alone = torch.cat([model(collate([to_graph(n)])) for n in nets])
+    permuted = model(collate([to_graph(random_symmetry(n, gen, scale=False)) for n in nets]))
+    assert torch.allclose(y, alone, atol=1e-12)
+    assert torch.allclose(y, permuted, atol=1e-10)
 
 
 def test_nfn_layers_have_the_given_channels():
@@ -153,7 +170,8 @@ def test_nfn_standardization_gives_zero_mean_unit_std_over_batch_and_hidden_neur
     gen = torch.Generator().manual_seed(9)
     nets = [random_mlp((2, 8, 6, 3), "relu", generator=gen) for _ in range(6)]
     model = _fitted_paper_np(nets)
-    feats = model.standardize(model._features(collate([to_graph(n) for n in nets])))
+    [(_, raw)] = model._features(collate([to_graph(n) for n in nets]))
+    feats = model.standardize(raw)
     first, middle, last = feats.weights  # (B, 1, out, in): first layer keeps inputs, last keeps outputs
     assert model.standardize.weight_mean_0.shape == (1, 1, 1, 2)
     assert model.standardize.weight_mean_2.shape == (1, 1, 3, 1) and model.standardize.bias_mean_2.shape == (1, 1, 3)

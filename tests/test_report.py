@@ -90,7 +90,8 @@ def write_zoos(root: Path) -> list[Path]:
     g = torch.Generator().manual_seed(0)
     cnns = []
     for i in range(8):
-        net = random_cnn(channels=(1, 2, 2), num_classes=3, activation=("relu", "tanh")[i % 2], generator=g)
+        net = random_cnn(channels=(1, 2 + i // 6, 2 + i // 6), num_classes=3, activation=("relu", "tanh")[i % 2],
+                         generator=g)
         net.meta = {"id": f"cnn{i}", "source": "tiny-cnn", "score": 0.1 * i}
         cnns.append(net)
     inrs = []
@@ -276,7 +277,7 @@ def test_report_is_self_contained_html_with_every_plot_embedded(tmp_path):
     assert "| relu_mlp | 5 | 1.00e-16 ✓ |" in md
     assert md.index("| mlp | invariance |") < md.index("| gmn | invariance |") < md.index("| scalegmn | invariance |")
     assert "dashed: chance" in md and "dashed: unedited images" in md
-    assert "| tiny-cnn |" in md and "relu 4, tanh 4" in md
+    assert "| tiny-cnn |" in md and "| relu 4, tanh 4 | 2-2 6, 3-3 2 |" in md
     assert "epochs: 2" in md and "| zoo | 1 |" in md
     assert "No result (not applicable or failed): `statnn` (needs an equivariant model)." in md
     assert "inr-editing_edits_statnn.png" not in names and "inr-classification_predictions.png" not in names

@@ -17,7 +17,7 @@ from scalegmn.tasks import TASKS, get_task
 from scalegmn.run.checkpoint import CHECKPOINT
 from scalegmn.run.config import TrainConfig
 from scalegmn.run.history import column_name, metric_name, read_history
-from scalegmn.run.trainer import train, warmup_schedule
+from scalegmn.run.trainer import largest_network_position, train, warmup_schedule
 
 RESULT_KEYS = {"task", "method", "seed", "test", "val", "best_epoch", "epochs", "wall_seconds", "num_params",
                "train_graphs_per_s", "device"}
@@ -58,6 +58,26 @@ def test_run_writes_result_history_and_predictions_per_contract(tmp_path):
         preds = list(csv.DictReader(fh))
     assert len(preds) == 8 and set(preds[0]) == {"id", "true", "pred"} and preds[0]["id"] == "cnn-40"
     assert (tmp_path / CHECKPOINT).is_file()
+
+
+@pytest.mark.parametrize("method", ["mlp", "nfn-hnp"])
+def test_a_mixed_width_zoo_trains_models_built_from_its_largest_training_network(tmp_path, method):
+    """Widths 4, 8 and 16 in one zoo (the smallest first): the flat MLP's input fits every network and NFN takes
+    every width, so both train and evaluate on all of them."""
+    nets = []
+    for width in (4, 8, 16):
+        nets += synthetic_cnn_zoo(8, seed=width, channels=(1, width, width), activations=("relu",))
+    order = [i for k in range(8) for i in (k, 8 + k, 16 + k)]  # every split mixes the three widths
+    dataset = InMemoryGraphDataset([nets[i] for i in order], {"train": range(12), "val": range(12, 18),
+                                                             "test": range(18, 24)})
+    assert largest_network_position(dataset, dataset.frame(), torch.arange(12)) == 2
+    options = {"hidden": 8} if method == "mlp" else {"channels": [4, 2], "pool": "hnp"}
+    result = train("genpred-relu", method, dataset, seed=0, out_dir=tmp_path, config=config(epochs=2, model=options))
+    largest = sum(t.numel() for t in (*nets[16].weights, *nets[16].biases))
+    assert result["epochs"] == 2 and math.isfinite(result["test"]["mse"])
+    if method == "mlp":
+        model = torch.load(tmp_path / CHECKPOINT, weights_only=False)["model"]
+        assert next(v for k, v in model.items() if k.endswith("mlp.0.weight")).shape[1] == largest
 
 
 def test_generalization_prediction_learns_a_learnable_score(tmp_path):

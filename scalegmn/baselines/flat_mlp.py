@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from scalegmn.nn.input_scale import LayerScale, ScaledInputs
+from scalegmn.nn.input_scale import ScaledInputs
 from scalegmn.nn.invariant import mlp
 from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
@@ -21,7 +21,7 @@ class FlatMLP(ScaledInputs, nn.Module):
     def __init__(self, example, out_dim: int, hidden: int = 128, layers: int = 3, input_dim: int | None = None,
                  normalize: bool = False) -> None:
         super().__init__()
-        self.input_scale = LayerScale(example.arch.num_layers) if normalize else None
+        self.init_input_scale(example.arch.num_layers, normalize)
         self.input_dim = input_dim or int(WeightBatch.from_graphs(example)[0][1].flatten().shape[1])
         self.mlp = mlp(self.input_dim, hidden, out_dim, layers)
 

@@ -1,4 +1,9 @@
-"""NFN-NP and NFN-HNP (Zhou et al. 2023) through the ``nfn`` package, for one fixed architecture."""
+"""NFN-NP and NFN-HNP (Zhou et al. 2023) through the ``nfn`` package, for networks of one layer structure.
+
+NP and HNP layers share their parameters across the hidden neurons of a layer, so one model processes networks
+that differ only in hidden widths (a mixed-width zoo): each architecture of a batch goes through the layers on
+its own and the pooled features are put back in batch order.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,13 @@ def network_spec(arch: Architecture):
         weights.append(ArraySpec(shape))
         biases.append(ArraySpec((n_out,)))
     return NetworkSpec(weights, biases)
+
+
+def layer_structure(arch: Architecture) -> tuple:
+    """What an NFN's parameters depend on: the number of layers, the input and output neurons, the kernels,
+    the pooling and the flatten size; everything but the hidden widths."""
+    return (arch.num_layers, arch.layer_sizes[0], arch.layer_sizes[-1], arch.kernel_shapes, arch.strides,
+            arch.paddings, arch.pooling, arch.flatten_size)
 
 
 class InputStandardizer(nn.Module):
@@ -89,7 +101,8 @@ class NFN(nn.Module):
     """``(B, out_dim)``: NP (or HNP) equivariant layers with ReLU, an invariant pooling (``pool``, default the
     variant's), then an MLP head of ``head_layers`` linear layers, ``head_hidden`` wide (default
     ``2 * hidden``), with ``head_activation`` between them. The layers have ``channels`` output channels each
-    (default ``layers`` times ``hidden``). Every network in a batch must have the example's architecture.
+    (default ``layers`` times ``hidden``). Networks may differ from the example in their hidden widths only
+    (:func:`layer_structure`).
 
     The NFN paper's generalization-prediction models (nfn's ``experiments/predict_gen_configs/nfnet/``):
     ``hnp_inv.yaml`` is HNP with channels ``[16, 16, 5]``, HNP pooling and a ReLU head of 3 layers 1000 wide
@@ -118,6 +131,7 @@ class NFN(nn.Module):
             raise ValueError("io_embed is for NP layers (HNP layers already tell input and output neurons apart)")
         self.arch: Architecture = example.arch if not isinstance(example.arch, list) else example.arch[0]
         self.spec = network_spec(self.arch)
+        self._specs = {self.arch: self.spec}
         widths = [hidden] * layers if channels is None else [int(c) for c in channels]
         if not widths or min(widths) < 1:
             raise ValueError(f"NFN needs at least one layer of >= 1 channels, got {widths}")
@@ -134,31 +148,47 @@ class NFN(nn.Module):
         self.head = mlp(widths[-1] * pool_cls.get_num_outs(self.spec), head_hidden or 2 * hidden, out_dim,
                         head_layers, activation=HEAD_ACTIVATIONS[head_activation])
 
-    def _features(self, data):
-        """The batch's weights as ``nfn`` ``WeightSpaceFeatures`` with one channel, in the head's dtype."""
+    def _spec_of(self, arch: Architecture):
+        """The ``NetworkSpec`` of ``arch``, which must have the example's layer structure."""
+        if arch not in self._specs:
+            if layer_structure(arch) != layer_structure(self.arch):
+                raise ValueError(f"NFN was built for networks shaped like {self.arch.key} (any hidden widths); "
+                                 f"got architecture {arch.key}")
+            self._specs[arch] = network_spec(arch)
+        return self._specs[arch]
+
+    def _features(self, data) -> list[tuple[Tensor, "WeightSpaceFeatures"]]:
+        """The batch's networks per architecture: ``(indices (B_a,), features)``, the weights as ``nfn``
+        ``WeightSpaceFeatures`` with one channel, in the head's dtype."""
         from nfn.common import WeightSpaceFeatures
 
-        groups = WeightBatch.from_graphs(data)
-        if len(groups) != 1 or groups[0][1].arch != self.arch:
-            raise ValueError(f"NFN needs every network to have the architecture it was built for "
-                             f"({self.arch.key}); got {len(groups)} architecture(s)")
-        group = groups[0][1]
         dtype = self.head[0].weight.dtype
-        weights = [w.reshape(w.shape[0], 1, *s.shape).to(dtype) for w, s in zip(group.weights, self.spec.weight_spec)]
-        biases = [b.unsqueeze(1).to(dtype) for b in group.biases]
-        return WeightSpaceFeatures(weights, biases)
+        groups = []
+        for indices, group in WeightBatch.from_graphs(data):
+            spec = self._spec_of(group.arch)
+            weights = [w.reshape(w.shape[0], 1, *s.shape).to(dtype) for w, s in zip(group.weights, spec.weight_spec)]
+            groups.append((indices, WeightSpaceFeatures(weights, [b.unsqueeze(1).to(dtype) for b in group.biases])))
+        return groups
 
     def fit_inputs(self, batches: Iterable) -> None:
         """Fit the input standardization (``normalize``) to the training networks' ``batches``; a no-op
         without it. The trainer calls it once before training."""
         if self.standardize is not None:
-            self.standardize.fit(self._features(b) for b in batches)
+            self.standardize.fit(feats for b in batches for _, feats in self._features(b))
 
-    def forward(self, data) -> Tensor:
-        feats = self._features(data)
+    def _pooled(self, feats) -> Tensor:
+        """``(B_a, channels * pooled)`` invariant features of one architecture's networks."""
         if self.standardize is not None:
             feats = self.standardize(feats)
-        return self.head(self.pool(self.layers(feats)).flatten(1))
+        return self.pool(self.layers(feats)).flatten(1)
+
+    def forward(self, data) -> Tensor:
+        groups = self._features(data)
+        if len(groups) == 1:
+            return self.head(self._pooled(groups[0][1]))
+        order = torch.cat([indices for indices, _ in groups])
+        pooled = torch.cat([self._pooled(feats) for _, feats in groups])
+        return self.head(pooled.index_select(0, torch.argsort(order)))
 
 
 def _legacy_layer_keys(state_dict, prefix, *_args) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from scalegmn.nn.input_scale import LayerScale, ScaledInputs
+from scalegmn.nn.input_scale import ScaledInputs
 from scalegmn.nn.invariant import mlp
 from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
@@ -34,7 +34,7 @@ class StatNN(ScaledInputs, nn.Module):
                  normalize: bool = False) -> None:
         super().__init__()
         self.max_layers = max_layers or example.arch.num_layers
-        self.input_scale = LayerScale(self.max_layers) if normalize else None
+        self.init_input_scale(self.max_layers, normalize)
         self.in_dim = 2 * NUM_STATS * self.max_layers
         self.mlp = mlp(self.in_dim, hidden, out_dim, layers)
 

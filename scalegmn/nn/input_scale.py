@@ -32,8 +32,7 @@ class LayerScale(nn.Module):
         """``(sum of squares, count)`` per layer, each ``(size,)`` float64."""
         squares = values.double().square().reshape(len(values), -1)
         total = torch.zeros(size, dtype=torch.float64).index_add_(0, layer, squares.sum(1))
-        count = torch.zeros(size, dtype=torch.float64).index_add_(0, layer, torch.full_like(total[layer],
-                                                                                           squares.shape[1]))
+        count = torch.bincount(layer, minlength=size).double() * squares.shape[1]
         return total, count
 
     @torch.no_grad()
@@ -69,6 +68,10 @@ class ScaledInputs:
     ``fit_inputs`` protocol the trainer calls once with the training networks, and the scaled features."""
 
     input_scale: LayerScale | None
+
+    def init_input_scale(self, max_layers: int, normalize: bool) -> None:
+        """Per-layer input scales for networks of up to ``max_layers`` layers if ``normalize``, else none."""
+        self.input_scale = LayerScale(max_layers) if normalize else None
 
     def fit_inputs(self, batches: Iterable) -> None:
         """Fit the per-layer input scales to graph ``batches`` of the training networks; a no-op without them."""

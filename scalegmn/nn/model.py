@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from scalegmn.nn.edges import edge_operators
 from scalegmn.nn.embedding import NodeEmbedding
 from scalegmn.nn.factorized import FactorizedLayer
-from scalegmn.nn.input_scale import LayerScale, ScaledInputs
+from scalegmn.nn.input_scale import ScaledInputs
 from scalegmn.nn.modes import check_symmetry_name, node_modes
 from scalegmn.nn.per_edge import EdgeGraph, PerEdgeLayer
 from scalegmn.nn.readout import EdgeStateHead, EquivariantHead, InvariantReadout
@@ -112,7 +112,7 @@ class ScaleGMN(ScaledInputs, nn.Module):
         else:
             self.reciprocal = _Reciprocal(cfg.recip_eps)
         self.embed = NodeEmbedding(self.n_in + self.n_out + self.max_layers, d)
-        self.input_scale = LayerScale(self.max_layers) if cfg.normalize else None
+        self.init_input_scale(self.max_layers, cfg.normalize)
         self.per_edge = cfg.edges == "per-edge"
         if self.per_edge:
             scaled = cfg.symmetry != "permutation"

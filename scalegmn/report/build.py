@@ -337,12 +337,13 @@ class _Builder:
     def _zoo_table(self, zoos: list[ZooStats]) -> Table:
         rows = []
         for z in zoos:
-            activations = ", ".join(f"{a} {n}" for a, n in sorted(Counter(z.networks["activation"]).items()))
-            rows.append([z.name, str(z.path), f"{z.size:,}", activations,
+            activations, hidden = (", ".join(f"{a} {n:,}" for a, n in sorted(Counter(z.networks[c]).items()))
+                                   for c in ("activation", "hidden"))
+            rows.append([z.name, str(z.path), f"{z.size:,}", activations, hidden,
                          self._mean_std(z.values("score")["score"]), self._mean_std(z.values("psnr")["psnr"])])
-        return Table(["zoo", "path", "networks", "activations", "test accuracy", "PSNR (dB)"], rows,
-                     caption="Zoos: size, activations, mean ± sample std of the members' test accuracy and "
-                     "fitting PSNR.")
+        return Table(["zoo", "path", "networks", "activations", "hidden widths", "test accuracy", "PSNR (dB)"], rows,
+                     caption="Zoos: size, activations, hidden widths (networks of each), mean ± sample std of the "
+                     "members' test accuracy and fitting PSNR.")
 
     def _zoo_histograms(self, zoo: ZooStats) -> list[Image | Text]:
         blocks: list[Image | Text] = []

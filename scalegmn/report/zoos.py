@@ -26,7 +26,8 @@ def _number(value: object) -> float:
 
 @dataclass
 class ZooStats:
-    """One row per network: ``id``, ``activation``, ``label``, ``score`` (test accuracy), ``psnr`` (NaN if absent)."""
+    """One row per network: ``id``, ``activation``, ``hidden`` (its hidden widths, e.g. ``"8-8"``), ``label``,
+    ``score`` (test accuracy), ``psnr`` (NaN if absent)."""
 
     name: str
     path: Path
@@ -50,9 +51,10 @@ def zoo_stats(path: str | Path) -> ZooStats:
     for i, net in enumerate(tqdm(load_networks(path), desc=f"reading zoo {path.name}", unit=" nets", leave=False)):
         meta = net.meta
         rows.append({"id": str(meta.get("id", i)), "activation": net.activation,
+                     "hidden": "-".join(map(str, net.layer_sizes[1:-1])),
                      "label": meta.get("label"), "score": _number(meta.get("score")),
                      "psnr": _number(meta.get("psnr"))})
-    columns = ["id", "activation", "label", "score", "psnr"]
+    columns = ["id", "activation", "hidden", "label", "score", "psnr"]
     return ZooStats(_zoo_name(path), path, pd.DataFrame.from_records(rows, columns=columns))
 
 

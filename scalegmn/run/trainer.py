@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
@@ -83,6 +85,14 @@ def build_metanetwork(model: str | ModelFactory, example: Data, out_dim: int, eq
             raise refuse()
         return built
     return build_model(model, example, out_dim, **options)
+
+
+def largest_network_position(dataset: GraphDatasetBase, frame: pd.DataFrame, positions: Tensor) -> int:
+    """The first of ``positions`` whose architecture has the most parameters: the example a model is built from
+    (a flat MLP sizes its input to it). On a one-architecture zoo it is ``positions[0]``."""
+    keys = frame["arch_key"].to_numpy()[positions.numpy()]
+    firsts = sorted(np.unique(keys, return_index=True)[1].tolist())
+    return max((int(positions[i]) for i in firsts), key=lambda p: dataset.network(p).num_parameters)
 
 
 def model_name(model: str | ModelFactory) -> str:
@@ -146,7 +156,7 @@ class Trainer:
         self.objective: Objective = task.objective(frame, self.splits["train"], self.options)
         self.loaders = self._loaders(seed)
         seed_everything(seed)
-        example = self.dataset[int(self.splits["train"][0])]
+        example = self.dataset[largest_network_position(self.dataset, frame, self.splits["train"])]
         metanet = build_metanetwork(model, example, self.objective.out_dim, task.requires_equivariant, config.model)
         fit_inputs = getattr(metanet, "fit_inputs", None)
         if callable(fit_inputs):  # input statistics of the training networks as they are (every rank: all rows)

@@ -52,11 +52,11 @@ class CnnZooConfig:
     """Everything that determines a digits-cnn zoo (ranges are ``(low, high)``, sampled log-uniformly
     for ``learning_rate``, ``init_std``, ``l2reg`` and uniformly for ``dropout``)."""
 
-    size: int = 1500
+    size: int = 2000
     seed: int = 0
     epochs: int = 10
     batch_size: int = 32
-    widths: tuple[int, ...] = (8,)
+    widths: tuple[int, ...] = (4, 8)
     activations: tuple[str, ...] = CNN_ACTIVATIONS
     optimizers: tuple[str, ...] = OPTIMIZERS
     inits: tuple[str, ...] = INITS
