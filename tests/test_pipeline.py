@@ -49,6 +49,40 @@ def test_profiles_only_override_known_parameters(profile):
         assert section in values
 
 
+#: epochs of every (task, method) a profile trains: the official configs' ``train_args.num_epochs`` for the paper
+#: profiles (200 on every CIFAR-10-GS / SVHN-GS / INR-classification config, 300 on MNIST editing), the full
+#: profile's own 100 / 150; ``runs`` entries (a bidirectional config's own epochs) are checked as written there.
+PROFILE_EPOCHS = {
+    "paper": {"genpred-relu": 200, "genpred-tanh": 200, "genpred-mixed": 200, "inr-classification": 200,
+              "inr-editing": 300},
+    "paper-svhn": {"genpred-relu": 200, "genpred-tanh": 200, "inr-classification": 200, "inr-editing": 300},
+    "paper-fmnist": {"genpred-relu": 200, "genpred-tanh": 200, "genpred-mixed": 200, "inr-classification": 200,
+                     "inr-editing": 300},
+    "paper-cifar-inr": {"genpred-relu": 200, "genpred-tanh": 200, "genpred-mixed": 200,
+                        "inr-classification": 200, "inr-editing": 300},
+    "full": {"genpred-relu": 100, "genpred-tanh": 100, "genpred-mixed": 100, "inr-classification": 150,
+             "inr-editing": 100},
+}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILE_EPOCHS))
+def test_every_method_of_a_profile_trains_each_task_for_the_profiles_epochs(profile):
+    """The default profile's own tuning (epochs per task or method, chosen for the 2-core CPU) must not leak into a
+    profile through the deep merge: every (task, method) it trains gets the epochs of its config."""
+    from scalegmn.run.benchmark import resolve_config
+
+    train = resolve_profile(profile, load_params(ROOT / "params.yaml"), ROOT / "profiles")["train"]
+    stages = [(task, train["genpred"]["methods"]) for task in train["genpred"]["tasks"]]
+    stages += [("inr-classification", train["inr_classification"]["methods"]),
+               ("inr-editing", train["inr_editing"]["methods"])]
+    assert {task for task, _ in stages} == set(PROFILE_EPOCHS[profile])
+    for task, methods in stages:
+        for method in methods:
+            own = (train["runs"].get(task) or {}).get(method, {}).get("epochs")
+            expected = own if own is not None else PROFILE_EPOCHS[profile][task]
+            assert resolve_config(train, task, method).epochs == expected, (task, method)
+
+
 def test_profile_overrides_switch_between_profiles_and_refuse_unknown_keys(tmp_path):
     default = {"profile": "default", "shard": {"train": 0.7, "val": 0.1, "test": 0.2}, "train": {"seeds": [0, 1]}}
     (tmp_path / "typo.yaml").write_text("shard: {trian: 0.5}\n")
