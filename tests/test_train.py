@@ -73,7 +73,7 @@ def test_a_mixed_width_zoo_trains_models_built_from_its_largest_training_network
     assert largest_network_position(dataset, dataset.frame(), torch.arange(12)) == 2
     options = {"hidden": 8} if method == "mlp" else {"channels": [4, 2], "pool": "hnp"}
     result = train("genpred-relu", method, dataset, seed=0, out_dir=tmp_path, config=config(epochs=2, model=options))
-    largest = sum(t.numel() for t in (*nets[16].weights, *nets[16].biases))
+    largest = nets[16].num_parameters
     assert result["epochs"] == 2 and math.isfinite(result["test"]["mse"])
     if method == "mlp":
         model = torch.load(tmp_path / CHECKPOINT, weights_only=False)["model"]
