@@ -184,11 +184,11 @@ class NFN(nn.Module):
 
     def forward(self, data) -> Tensor:
         groups = self._features(data)
-        if len(groups) == 1:
-            return self.head(self._pooled(groups[0][1]))
-        order = torch.cat([indices for indices, _ in groups])
-        pooled = torch.cat([self._pooled(feats) for _, feats in groups])
-        return self.head(pooled.index_select(0, torch.argsort(order)))
+        head = self.head[0].weight
+        pooled = head.new_empty(sum(len(indices) for indices, _ in groups), head.shape[1])
+        for indices, feats in groups:
+            pooled[indices] = self._pooled(feats)
+        return self.head(pooled)
 
 
 def _legacy_layer_keys(state_dict, prefix, *_args) -> None:
