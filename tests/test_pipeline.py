@@ -83,6 +83,17 @@ def test_every_method_of_a_profile_trains_each_task_for_the_profiles_epochs(prof
             assert resolve_config(train, task, method).epochs == expected, (task, method)
 
 
+@pytest.mark.parametrize("profile", sorted(PROFILE_EPOCHS))
+def test_a_profile_sets_every_optimizer_knob_the_default_tunes_for_a_task(profile):
+    """A task-level knob of the default profile (inr-editing's lr 3e-3, tuned for its 8x8 images on the CPU) beats
+    a profile's ``defaults`` after the deep merge: the profile must set it for that task itself."""
+    default_tasks = load_params(ROOT / "params.yaml")["train"]["tasks"]
+    overlay = yaml.safe_load((ROOT / "profiles" / f"{profile}.yaml").read_text())["train"]["tasks"]
+    for task in PROFILE_EPOCHS[profile]:
+        tuned = {"epochs", "lr", "weight_decay", "batch_size"} & set(default_tasks.get(task) or {})
+        assert tuned <= set(overlay.get(task) or {}), (task, sorted(tuned - set(overlay.get(task) or {})))
+
+
 def test_profile_overrides_switch_between_profiles_and_refuse_unknown_keys(tmp_path):
     default = {"profile": "default", "shard": {"train": 0.7, "val": 0.1, "test": 0.2}, "train": {"seeds": [0, 1]}}
     (tmp_path / "typo.yaml").write_text("shard: {trian: 0.5}\n")
