@@ -24,7 +24,7 @@ from scalegmn.report.plots import bar_chart
 from scalegmn.report.results import MethodStats, RunResult, load_results, paired_comparisons, summarize
 from scalegmn.report.runs import read_edit_examples
 from scalegmn.report.tables import (comparison_table, format_best_epochs, pivot_check_table, records_table,
-                                     symmetry_table, task_table)
+                                     symmetry_table, task_table, verdict_table)
 from scalegmn.run.benchmark import run_dir
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.timing import record_stage
@@ -196,6 +196,38 @@ def test_a_difference_within_seed_noise_is_not_distinguishable(tmp_path):
     assert 0.05 < c.p_value < 1
     md = markdown_table(comparison_table(summary, [c]))
     assert "| gmn | +0.017 |" in md and "not distinguishable at n=3" in md
+
+
+def test_verdict_table_shows_each_tasks_reference_against_every_method_on_every_task(tmp_path):
+    tasks = summarize(load_results(write_results(tmp_path)))
+    comparisons = {t.task: paired_comparisons(t) for t in tasks}
+    table = verdict_table(tasks, comparisons, ["statnn", "gmn", "scalegmn"])
+    assert table.columns == ["vs", "genpred-relu (scalegmn is)", "inr-classification (scalegmn is)",
+                             "inr-editing (scalegmn is)"]
+    # seed counts differ between tasks (3 and 2), so every cell states its n; scalegmn is the reference everywhere
+    assert table.rows == [
+        ["statnn", "n.d. +0.200 (p 0.074, n=3)", "—", "—"],  # not run on classification, not applicable on editing
+        ["gmn", "better +0.300 (p < 0.001, n=3)", "n.d. +0.250 (p 0.126, n=2)", "better -0.0100 (p < 0.001, n=2)"]]
+    assert table.bold == {(1, 1), (1, 3)}
+
+
+def test_verdict_table_names_a_scalegmn_variant_as_reference_where_scalegmn_did_not_run(tmp_path):
+    rows = [{"task": task, "method": m, "seed": s, "test": {metric: v}}
+            for task, metric, methods in (
+                ("genpred-relu", "kendall_tau", (("scalegmn", (0.5, 0.6, 0.7)), ("gmn", (0.4, 0.5, 0.6)))),
+                ("inr-classification", "accuracy", (("scalegmn-fast", (0.5, 0.52, 0.55)),
+                                                     ("gmn-fast", (0.7, 0.71, 0.72)))))
+            for m, values in methods for s, v in enumerate(values)]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(rows))
+    tasks = summarize(load_results(path))
+    table = verdict_table(tasks, {t.task: paired_comparisons(t) for t in tasks},
+                          ["gmn-fast", "gmn", "scalegmn-fast", "scalegmn"])
+    assert table.columns[1:] == ["genpred-relu (scalegmn is)", "inr-classification (scalegmn-fast is)"]
+    assert [r[0] for r in table.rows] == ["gmn-fast", "gmn"]  # the references are no rows of their own
+    assert table.rows[0][2].startswith("worse -0.187 (p 0.00") and table.rows[0][1] == "—"
+    assert table.rows[1][1].startswith("better +0.100 (p < 0.001)")  # one seed count: n is in the caption
+    assert "over n=3 seeds" in table.caption
 
 
 def test_one_seed_is_shown_as_its_value_with_n_1_and_no_interval(tmp_path):

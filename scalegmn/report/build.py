@@ -32,7 +32,7 @@ from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion
     read_predictions
 from scalegmn.run.history import HISTORY_FILE, read_history
 from scalegmn.report.tables import MISSING, comparison_table, format_seconds, metric_frame, overview_table, \
-    pivot_check_table, records_table, symmetry_table, task_frame, task_table
+    pivot_check_table, records_table, symmetry_table, task_frame, task_table, verdict_table
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.report.zoos import ZooStats, histogram_frame, zoo_stats
 from scalegmn.tasks import TASKS as DEFINED_TASKS
@@ -144,7 +144,13 @@ class _Builder:
         table = overview_table(self.tasks, self.methods, self.references)
         frame = pd.concat([task_frame(t) for t in self.tasks], ignore_index=True)
         self._table_files("overview", table, frame)
-        return Section("Results overview", [table])
+        comparisons = {t.task: paired_comparisons(t) for t in self.tasks}
+        if not any(comparisons.values()):
+            return Section("Results overview", [table])
+        verdicts = verdict_table(self.tasks, comparisons, self.methods)
+        self._table_files("verdicts", verdicts, pd.DataFrame.from_records(
+            [{"task": task, **asdict(c)} for task, compared in comparisons.items() for c in compared]))
+        return Section("Results overview", [table, verdicts])
 
     def task_sections(self) -> list[Section]:
         sections = []

@@ -57,6 +57,13 @@ def format_count(value: float | None) -> str:
     return MISSING if value is None else f"{round(value):,}"
 
 
+def format_p(p: float) -> str:
+    """A p-value to 3 decimals, ``< 0.001`` below that; "—" when undefined."""
+    if not math.isfinite(p):
+        return MISSING
+    return "< 0.001" if p < 0.0005 else f"{p:.3f}"
+
+
 def format_best_epochs(stats: MethodStats) -> str:
     """``"37, 60, 60 / 60 †"``: each seed's best epoch / the epochs trained (``†``: most seeds peaked at the
     last)."""
@@ -112,7 +119,7 @@ def comparison_table(summary: TaskSummary, comparisons: Sequence[PairedCompariso
         interval = (MISSING if not math.isfinite(c.ci95) else
                     f"[{c.mean_difference - c.ci95:.{decimals}f}, {c.mean_difference + c.ci95:.{decimals}f}]")
         rows.append([c.other, f"{c.mean_difference:+.{decimals}f}" if math.isfinite(c.mean_difference) else MISSING,
-                     interval, MISSING if not math.isfinite(c.p_value) else f"{c.p_value:.3f}", str(c.n), c.verdict])
+                     interval, format_p(c.p_value), str(c.n), c.verdict])
         if c.verdict in ("better", "worse"):
             bold.add((i, 5))
     reference = comparisons[0].reference if comparisons else "scalegmn"
@@ -121,6 +128,43 @@ def comparison_table(summary: TaskSummary, comparisons: Sequence[PairedCompariso
                  f"{summary.info.title}: {reference} against each method, paired by seed (same seed, same data "
                  f"split); two-sided paired t-test at the 5 % level ({summary.info.label(metric)}). With n=3 seeds "
                  "only large, consistent differences are distinguishable.")
+
+
+def verdict_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Sequence[PairedComparison]],
+                  methods: Sequence[str]) -> Table:
+    """Methods × tasks: each task's paired comparison (``comparisons[task]``) of its reference method against the
+    row's method as ``better`` / ``worse`` (bold) or ``n.d.`` (not distinguishable), with the mean difference
+    and the p-value; the column header names the task's reference. Rows: ``methods`` compared on some task."""
+    shown = [s for s in summaries if comparisons.get(s.task)]
+    by_task = {s.task: {c.other: c for c in comparisons[s.task]} for s in shown}
+    references = {s.task: comparisons[s.task][0].reference for s in shown}
+    rows_for = [m for m in methods if any(m in by_task[s.task] for s in shown)]
+    counts = {c.n for s in shown for c in comparisons[s.task]}
+    rows, bold = [], set()
+    for i, method in enumerate(rows_for):
+        row = [method]
+        for j, s in enumerate(shown):
+            c = by_task[s.task].get(method)
+            if c is None:
+                row.append("reference" if method == references[s.task] else MISSING)
+                continue
+            metric = s.info.main_metric
+            decimals = decimals_for([st.metrics[metric].mean for st in s.methods.values() if metric in st.metrics])
+            word = c.verdict if c.verdict in ("better", "worse") else "n.d."
+            numbers = [f"{c.mean_difference:+.{decimals}f}" if math.isfinite(c.mean_difference) else MISSING]
+            numbers.append(f"p {format_p(c.p_value)}")
+            if len(counts) > 1:
+                numbers.append(f"n={c.n}")
+            row.append(f"{word} {numbers[0]} ({', '.join(numbers[1:])})")
+            if word != "n.d.":
+                bold.add((i, 1 + j))
+        rows.append(row)
+    seeds = f" over n={counts.pop()} seeds" if len(counts) == 1 else " (n: the seeds both ran)"
+    return Table(["vs"] + [f"{s.task} ({references[s.task]} is)" for s in shown], rows, bold,
+                 "The reference method of each task (in the column header) against every other method on the task's "
+                 f"main metric, paired by seed{seeds}: better / worse (in bold) where a two-sided paired t-test "
+                 "rejects equality at the 5 % level, n.d. (not distinguishable) where it does not; the signed number "
+                 "is the mean of reference − other (for ↓ metrics a negative one is better), then the p-value.")
 
 
 def task_frame(summary: TaskSummary) -> pd.DataFrame:
