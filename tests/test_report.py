@@ -21,10 +21,11 @@ from scalegmn.report.build import ReportInputs, build_report
 from scalegmn.report.checks import load_check_rows, passed, symmetry_rows
 from scalegmn.report.document import markdown_table
 from scalegmn.report.plots import bar_chart
-from scalegmn.report.results import MethodStats, RunResult, load_results, paired_comparisons, summarize
+from scalegmn.report.results import MethodStats, RunResult, augmentation_pairs, load_results, paired_comparisons, \
+    summarize
 from scalegmn.report.runs import read_edit_examples
-from scalegmn.report.tables import (comparison_table, format_best_epochs, pivot_check_table, records_table,
-                                     symmetry_table, task_table, verdict_table)
+from scalegmn.report.tables import (augmentation_table, comparison_table, format_best_epochs, pivot_check_table,
+                                     records_table, symmetry_table, task_table, verdict_table)
 from scalegmn.run.benchmark import run_dir
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.timing import record_stage
@@ -228,6 +229,30 @@ def test_verdict_table_names_a_scalegmn_variant_as_reference_where_scalegmn_did_
     assert table.rows[0][2].startswith("worse -0.187 (p 0.00") and table.rows[0][1] == "—"
     assert table.rows[1][1].startswith("better +0.100 (p < 0.001)")  # one seed count: n is in the caption
     assert "over n=3 seeds" in table.caption
+
+
+def test_augmentation_is_compared_only_between_methods_that_differ_in_it_alone(tmp_path):
+    plain = {"metanetwork": None, "lr": 0.001, "augment": {"copies": 0}, "dataset": "d"}
+    methods = {  # method: (fingerprint, test kendall_tau per seed)
+        "gmn": (plain, (0.60, 0.62, 0.64)),
+        "gmn-aug": (plain | {"metanetwork": "gmn", "augment": {"copies": 1}}, (0.70, 0.71, 0.75)),
+        # augmented too, but also another lr: not an augmentation ablation
+        "gmn-aug-lr": (plain | {"metanetwork": "gmn", "lr": 0.003, "augment": {"copies": 1}}, (0.7, 0.7, 0.7)),
+        # the same settings as gmn under another name: nothing to compare
+        "gmn-copy": (plain | {"metanetwork": "gmn"}, (0.6, 0.6, 0.6)),
+    }
+    rows = [{"task": "genpred-relu", "method": m, "seed": s, "test": {"kendall_tau": v},
+             "fingerprint": fingerprint | {"method": m, "seed": s}}
+            for m, (fingerprint, values) in methods.items() for s, v in enumerate(values)]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(rows))
+    (summary,) = summarize(load_results(path))
+    assert augmentation_pairs(summary) == [("gmn-aug", "gmn")]
+    (c,) = paired_comparisons(summary, reference="gmn-aug", others=["gmn"])
+    assert (c.reference, c.other, c.mean_difference) == ("gmn-aug", "gmn", pytest.approx(0.1))
+    table = augmentation_table([summary], {"genpred-relu": [c]})
+    assert table.columns == ["augmented vs plain", "genpred-relu"]
+    assert table.rows == [["gmn-aug vs gmn", f"better +0.100 (p {c.p_value:.3f})"]] and table.bold == {(0, 1)}
 
 
 def test_one_seed_is_shown_as_its_value_with_n_1_and_no_interval(tmp_path):

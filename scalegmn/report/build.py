@@ -25,14 +25,15 @@ from scalegmn.report.document import Code, Document, Image, Section, Table, Text
 from scalegmn.report.environment import hardware, package_versions
 from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confusion_grid, histogram, image_grid, \
     learning_curves, reference_note, scatter_grid
-from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, is_scalegmn, load_results, ordered, \
-    paired_comparisons, summarize
+from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, augmentation_pairs, is_scalegmn, \
+    load_results, ordered, paired_comparisons, summarize
 from scalegmn.registry import method_slug
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion_matrix, read_edit_examples, \
     read_predictions
 from scalegmn.run.history import HISTORY_FILE, read_history
 from scalegmn.report.tables import MISSING, comparison_table, format_seconds, metric_frame, overview_table, \
-    pivot_check_table, records_table, symmetry_table, task_frame, task_table, verdict_table
+    augmentation_table, pivot_check_table, records_table, symmetry_table, task_frame, task_table, \
+    verdict_table
 from scalegmn.report.timings import group_stages, read_timings
 from scalegmn.report.zoos import ZooStats, histogram_frame, zoo_stats
 from scalegmn.tasks import TASKS as DEFINED_TASKS
@@ -144,13 +145,17 @@ class _Builder:
         table = overview_table(self.tasks, self.methods, self.references)
         frame = pd.concat([task_frame(t) for t in self.tasks], ignore_index=True)
         self._table_files("overview", table, frame)
-        comparisons = {t.task: paired_comparisons(t) for t in self.tasks}
-        if not any(comparisons.values()):
-            return Section("Results overview", [table])
-        verdicts = verdict_table(self.tasks, comparisons, self.methods)
-        self._table_files("verdicts", verdicts, pd.DataFrame.from_records(
-            [{"task": task, **asdict(c)} for task, compared in comparisons.items() for c in compared]))
-        return Section("Results overview", [table, verdicts])
+        blocks = [table]
+        verdicts = {t.task: paired_comparisons(t) for t in self.tasks}
+        augmented = {t.task: [c for aug, plain in augmentation_pairs(t)
+                              for c in paired_comparisons(t, reference=aug, others=[plain])] for t in self.tasks}
+        for name, comparisons, make in (("verdicts", verdicts, lambda c: verdict_table(self.tasks, c, self.methods)),
+                                        ("augmentation", augmented, lambda c: augmentation_table(self.tasks, c))):
+            if any(comparisons.values()):
+                blocks.append(make(comparisons))
+                self._table_files(name, blocks[-1], pd.DataFrame.from_records(
+                    [{"task": task, **asdict(c)} for task, compared in comparisons.items() for c in compared]))
+        return Section("Results overview", blocks)
 
     def task_sections(self) -> list[Section]:
         sections = []

@@ -87,6 +87,7 @@ class RunResult:
     epochs: int | None = None
     device: str | None = None
     run_dir: Path | None = None  # where its artefacts (predictions, dvclive/) are, relative to the working dir
+    fingerprint: dict[str, Any] = field(default_factory=dict)  # what the run depended on (settings, dataset)
 
 
 def _number(value: Any, where: str) -> float:
@@ -141,6 +142,7 @@ def parse_run(row: Any, where: str) -> RunResult:
         epochs=_optional(row, "epochs", where, int),
         device=None if device is None else str(device),
         run_dir=None if row.get("run_dir") is None else Path(str(row["run_dir"])),
+        fingerprint=row["fingerprint"] if isinstance(row.get("fingerprint"), dict) else {},
     )
 
 
@@ -343,9 +345,31 @@ def reference_method(summary: TaskSummary) -> str | None:
     return "scalegmn" if "scalegmn" in summary.methods else (variants[0] if variants else None)
 
 
-def paired_comparisons(summary: TaskSummary, alpha: float = 1 - CONFIDENCE) -> list[PairedComparison]:
-    """The :func:`reference_method` of the task vs every other method on the main metric, paired by seed."""
-    reference = reference_method(summary)
+def augmentation_pairs(summary: TaskSummary) -> list[tuple[str, str]]:
+    """``(augmented, plain)`` method pairs of the task that differ only in symmetry augmentation: every run of
+    ``augmented`` trains the metanetwork ``plain`` (its fingerprint's ``metanetwork``) and, seed by seed, its
+    fingerprint equals the ``plain`` run's except for the method name, the metanetwork and ``augment``."""
+    pairs = []
+    for method, stats in summary.methods.items():
+        plain = {r.fingerprint.get("metanetwork") for r in stats.runs}
+        if len(plain) != 1 or (base := plain.pop()) in (None, method) or base not in summary.methods:
+            continue
+        theirs = {r.seed: r.fingerprint for r in summary.methods[base].runs
+                  if r.fingerprint.get("metanetwork") in (None, base)}
+        common = [r for r in stats.runs if r.seed in theirs]
+        ignored = {"method", "metanetwork", "augment"}
+        if common and all({k: v for k, v in r.fingerprint.items() if k not in ignored}
+                          == {k: v for k, v in theirs[r.seed].items() if k not in ignored}
+                          and r.fingerprint.get("augment") != theirs[r.seed].get("augment") for r in common):
+            pairs.append((method, base))
+    return pairs
+
+
+def paired_comparisons(summary: TaskSummary, alpha: float = 1 - CONFIDENCE, reference: str | None = None,
+                       others: list[str] | None = None) -> list[PairedComparison]:
+    """``reference`` (default: the :func:`reference_method` of the task) vs each of ``others`` (default: every
+    other method of the task) on the main metric, paired by seed."""
+    reference = reference or reference_method(summary)
     metric = summary.info.main_metric
     higher = summary.info.higher_is_better(metric)
     if reference is None or higher is None:
@@ -357,7 +381,7 @@ def paired_comparisons(summary: TaskSummary, alpha: float = 1 - CONFIDENCE) -> l
 
     mine = by_seed(reference)
     comparisons = []
-    for other in summary.methods:
+    for other in summary.methods if others is None else others:
         if other == reference:
             continue
         theirs = by_seed(other)

@@ -130,6 +130,25 @@ def comparison_table(summary: TaskSummary, comparisons: Sequence[PairedCompariso
                  "only large, consistent differences are distinguishable.")
 
 
+def _verdict_cell(c: PairedComparison, summary: TaskSummary, show_n: bool) -> str:
+    """``better +0.016 (p 0.009)``: the verdict (``n.d.``: not distinguishable), the mean paired difference and
+    the p-value (and ``n=`` with ``show_n``)."""
+    metric = summary.info.main_metric
+    decimals = decimals_for([st.metrics[metric].mean for st in summary.methods.values() if metric in st.metrics])
+    word = c.verdict if c.verdict in ("better", "worse") else "n.d."
+    numbers = [f"p {format_p(c.p_value)}"] + ([f"n={c.n}"] if show_n else [])
+    difference = f"{c.mean_difference:+.{decimals}f}" if math.isfinite(c.mean_difference) else MISSING
+    return f"{word} {difference} ({', '.join(numbers)})"
+
+
+def _verdict_caption(what: str, counts: set[int]) -> str:
+    seeds = f" over n={next(iter(counts))} seeds" if len(counts) == 1 else " (n: the seeds both ran)"
+    return (f"{what}, on the task's main metric, paired by seed{seeds}: better / worse (in bold) where a two-sided "
+            "paired t-test rejects equality at the 5 % level, n.d. (not distinguishable) where it does not; the "
+            "signed number is the mean of the first method − the second (for ↓ metrics a negative one is better), "
+            "then the p-value.")
+
+
 def verdict_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Sequence[PairedComparison]],
                   methods: Sequence[str]) -> Table:
     """Methods × tasks: each task's paired comparison (``comparisons[task]``) of its reference method against the
@@ -138,33 +157,42 @@ def verdict_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Se
     shown = [s for s in summaries if comparisons.get(s.task)]
     by_task = {s.task: {c.other: c for c in comparisons[s.task]} for s in shown}
     references = {s.task: comparisons[s.task][0].reference for s in shown}
-    rows_for = [m for m in methods if any(m in by_task[s.task] for s in shown)]
     counts = {c.n for s in shown for c in comparisons[s.task]}
     rows, bold = [], set()
-    for i, method in enumerate(rows_for):
+    for i, method in enumerate(m for m in methods if any(m in by_task[s.task] for s in shown)):
         row = [method]
         for j, s in enumerate(shown):
             c = by_task[s.task].get(method)
-            if c is None:
-                row.append("reference" if method == references[s.task] else MISSING)
-                continue
-            metric = s.info.main_metric
-            decimals = decimals_for([st.metrics[metric].mean for st in s.methods.values() if metric in st.metrics])
-            word = c.verdict if c.verdict in ("better", "worse") else "n.d."
-            numbers = [f"{c.mean_difference:+.{decimals}f}" if math.isfinite(c.mean_difference) else MISSING]
-            numbers.append(f"p {format_p(c.p_value)}")
-            if len(counts) > 1:
-                numbers.append(f"n={c.n}")
-            row.append(f"{word} {numbers[0]} ({', '.join(numbers[1:])})")
-            if word != "n.d.":
+            row.append(MISSING if c is None else _verdict_cell(c, s, len(counts) > 1))
+            if c is not None and c.verdict in ("better", "worse"):
                 bold.add((i, 1 + j))
         rows.append(row)
-    seeds = f" over n={counts.pop()} seeds" if len(counts) == 1 else " (n: the seeds both ran)"
     return Table(["vs"] + [f"{s.task} ({references[s.task]} is)" for s in shown], rows, bold,
-                 "The reference method of each task (in the column header) against every other method on the task's "
-                 f"main metric, paired by seed{seeds}: better / worse (in bold) where a two-sided paired t-test "
-                 "rejects equality at the 5 % level, n.d. (not distinguishable) where it does not; the signed number "
-                 "is the mean of reference − other (for ↓ metrics a negative one is better), then the p-value.")
+                 _verdict_caption("The reference method of each task (in the column header) against every other "
+                                  "method", counts))
+
+
+def augmentation_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Sequence[PairedComparison]]
+                       ) -> Table:
+    """Pairs × tasks: each method trained with symmetry augmentation against the same metanetwork trained
+    without (``comparisons[task]``: reference the augmented method, other the plain one), as in
+    :func:`verdict_table`."""
+    shown = [s for s in summaries if comparisons.get(s.task)]
+    pairs = list(dict.fromkeys((c.reference, c.other) for s in shown for c in comparisons[s.task]))
+    found = {(s.task, c.reference, c.other): c for s in shown for c in comparisons[s.task]}
+    counts = {c.n for c in found.values()}
+    rows, bold = [], set()
+    for i, (augmented, plain) in enumerate(pairs):
+        row = [f"{augmented} vs {plain}"]
+        for j, s in enumerate(shown):
+            c = found.get((s.task, augmented, plain))
+            row.append(MISSING if c is None else _verdict_cell(c, s, len(counts) > 1))
+            if c is not None and c.verdict in ("better", "worse"):
+                bold.add((i, 1 + j))
+        rows.append(row)
+    return Table(["augmented vs plain"] + [s.task for s in shown], rows, bold,
+                 _verdict_caption("Each metanetwork trained on random symmetry copies against the same metanetwork "
+                                  "and settings without them", counts))
 
 
 def task_frame(summary: TaskSummary) -> pd.DataFrame:
