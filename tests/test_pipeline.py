@@ -232,10 +232,10 @@ def test_a_bad_params_entry_stops_the_stage_with_a_message_naming_it(tmp_path, s
     assert proc.stderr.startswith(f"error: {message}") and proc.stderr.count("\n") == 1, proc.stderr  # no traceback
 
 
-def test_readme_quotes_the_committed_overview_and_verdict_tables_verbatim():
+def test_readme_quotes_the_committed_overview_verdict_and_augmentation_tables_verbatim():
     """The README's results are the regenerated report's own tables (reports/tables/, committed with dvc.lock): a
     rerun that changes a number fails this test until the README quotes the new table."""
     readme = (ROOT / "README.md").read_text()
-    for name in ("overview", "verdicts"):
+    for name in ("overview", "verdicts", "augmentation"):
         table = (ROOT / "reports" / "tables" / f"{name}.md").read_text().strip()
         assert table in readme, f"README.md does not quote reports/tables/{name}.md as it is"
