@@ -1,5 +1,5 @@
 """DVC stage `train_*`: every seed of one (task, method) (params `train.seeds`, `train.defaults`,
-`train.tasks.<task>`, `train.methods.<method>`, `train.runs`; `train.workers` runs at once, which no result
+`train.tasks.<task>`, `train.methods.<method>`, `train.runs.<task>`; `train.workers` runs at once, which no result
 depends on).
 
 Usage: python pipelines/train.py TASK METHOD DATASET_DIR OUT_DIR TIMING_JSON. OUT_DIR is

@@ -181,6 +181,10 @@ def test_smoke_pipeline_runs_end_to_end_and_reruns_only_what_a_knob_touches(tmp_
     status = json.loads(run([str(BIN / "dvc"), "status", "--json"], project))
     assert status and all("statnn" in stage for stage in status), status
     run(["git", "checkout", "params.yaml"], project)
+    edited_params(project, lambda p: p["train"]["runs"]["inr-editing"].update(scalegmn={"lr": 0.002}))
+    status = json.loads(run([str(BIN / "dvc"), "status", "--json"], project))
+    assert list(status) == ["train_inr_editing@scalegmn"], status  # one task's runs entry: that task's stages
+    run(["git", "checkout", "params.yaml"], project)
 
     def add_plugin(p):  # a plug-in method, named by import path: only its own stages (and the summaries) run
         p["train"]["methods"]["layer-norms"] = {"metanetwork": "scalegmn_layer_norms:LayerNorms",
