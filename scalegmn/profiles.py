@@ -101,12 +101,28 @@ def _flow(value: Any) -> str:
 def profile_overrides(name: str, current: dict[str, Any], default: dict[str, Any],
                       profiles_dir: str | Path = "profiles") -> list[str]:
     """DVC ``-S`` overrides that turn the params ``current`` into profile ``name`` (resolved on the
-    ``default`` params): ``++key=value`` for every leaf that differs or is missing, ``~key`` for a leaf the
-    profile does not have."""
+    ``default`` params): ``++key=value`` for every leaf that differs or is missing, ``~key`` for what the
+    profile does not have (its topmost missing key) and before ``++key={}`` for a table the profile empties."""
     target = _leaves(resolve_profile(name, default, profiles_dir))
     now = _leaves(current)
-    changed = [f"++{key}={_flow(value)}" for key, value in target.items() if key not in now or now[key] != value]
-    # an empty table (``runs: {}``) is a leaf: neither remove one the profile fills, nor the entries of one it empties
-    removed = [f"~{key}" for key in now if key not in target
-               and not any(t.startswith(f"{key}.") or key.startswith(f"{t}.") for t in target)]
-    return changed + removed
+    kept = {".".join(key.split(".")[:i]) for key in target for i in range(1, key.count(".") + 2)}
+    # an empty table (``runs: {}``) is a leaf; DVC merges ``++key={}`` into a filled table, so one the profile
+    # empties is removed first
+    emptied = {key for key, value in target.items() if value == {} and any(k.startswith(f"{key}.") for k in now)}
+    changed = []
+    for key, value in target.items():
+        if key in emptied:
+            changed.append(f"~{key}")
+        if key not in now or now[key] != value:
+            changed.append(f"++{key}={_flow(value)}")
+    # what the profile does not have goes whole (its topmost key the profile lacks), leaving no empty table behind;
+    # not the entries of a table it empties (removed above), nor an empty table it fills
+    removed = dict.fromkeys(_topmost_missing(key, kept) for key in now if key not in target
+                            and not any(t.startswith(f"{key}.") or key.startswith(f"{t}.") for t in target))
+    return changed + [f"~{key}" for key in removed]
+
+
+def _topmost_missing(key: str, kept: set[str]) -> str:
+    """The shortest dotted prefix of ``key`` that is not in ``kept``."""
+    parts = key.split(".")
+    return next(".".join(parts[:i]) for i in range(1, len(parts) + 1) if ".".join(parts[:i]) not in kept)
