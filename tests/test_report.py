@@ -231,28 +231,58 @@ def test_verdict_table_names_a_scalegmn_variant_as_reference_where_scalegmn_did_
     assert "over n=3 seeds" in table.caption
 
 
-def test_augmentation_is_compared_only_between_methods_that_differ_in_it_alone(tmp_path):
-    plain = {"metanetwork": None, "lr": 0.001, "augment": {"copies": 0}, "dataset": "d"}
-    methods = {  # method: (fingerprint, test kendall_tau per seed)
-        "gmn": (plain, (0.60, 0.62, 0.64)),
-        "gmn-aug": (plain | {"metanetwork": "gmn", "augment": {"copies": 1}}, (0.70, 0.71, 0.75)),
-        # augmented too, but also another lr: not an augmentation ablation
-        "gmn-aug-lr": (plain | {"metanetwork": "gmn", "lr": 0.003, "augment": {"copies": 1}}, (0.7, 0.7, 0.7)),
-        # the same settings as gmn under another name: nothing to compare
-        "gmn-copy": (plain | {"metanetwork": "gmn"}, (0.6, 0.6, 0.6)),
-    }
-    rows = [{"task": "genpred-relu", "method": m, "seed": s, "test": {"kendall_tau": v},
-             "fingerprint": fingerprint | {"method": m, "seed": s}}
+def summary_of(tmp_path: Path, methods: dict) -> "TaskSummary":
+    """The genpred-relu summary of ``methods``: ``{method: (fingerprint or None, test kendall_tau per seed)}``."""
+    rows = [{"task": "genpred-relu", "method": m, "seed": s, "test": {"kendall_tau": v}}
+            | ({} if fingerprint is None else {"fingerprint": fingerprint | {"method": m, "seed": s}})
             for m, (fingerprint, values) in methods.items() for s, v in enumerate(values)]
     path = tmp_path / "results.json"
     path.write_text(json.dumps(rows))
     (summary,) = summarize(load_results(path))
-    assert augmentation_pairs(summary) == [("gmn-aug", "gmn")]
+    return summary
+
+
+PLAIN = {"metanetwork": None, "lr": 0.001, "augment": {"copies": 0, "scale": True}, "dataset": "d"}
+
+
+def test_augmentation_is_compared_only_between_methods_that_differ_in_it_alone(tmp_path):
+    summary = summary_of(tmp_path, {
+        "gmn": (PLAIN, (0.60, 0.62, 0.64)),
+        "gmn-aug": (PLAIN | {"metanetwork": "gmn", "augment": {"copies": 1, "scale": True}}, (0.70, 0.71, 0.75)),
+        # augmented too, but also another lr: not an augmentation ablation
+        "gmn-aug-lr": (PLAIN | {"metanetwork": "gmn", "lr": 0.003, "augment": {"copies": 1}}, (0.7, 0.7, 0.7)),
+        # another augment setting but no copies: both plain, nothing to compare with gmn
+        "gmn-noscale": (PLAIN | {"metanetwork": "gmn", "augment": {"copies": 0, "scale": False}}, (0.6, 0.6, 0.6)),
+    })
+    assert augmentation_pairs(summary) == [("gmn-aug", "gmn"), ("gmn-aug", "gmn-noscale")]
     (c,) = paired_comparisons(summary, reference="gmn-aug", others=["gmn"])
     assert (c.reference, c.other, c.mean_difference) == ("gmn-aug", "gmn", pytest.approx(0.1))
+    # differences 0.10 / 0.09 / 0.11: t = 0.1 / (0.01 / sqrt 3) with 2 degrees of freedom, p = 0.0033
+    assert c.verdict == "better" and c.p_value == pytest.approx(2 * scipy_stats.t.sf(0.1 / (0.01 / math.sqrt(3)), 2))
     table = augmentation_table([summary], {"genpred-relu": [c]})
     assert table.columns == ["augmented vs plain", "genpred-relu"]
-    assert table.rows == [["gmn-aug vs gmn", f"better +0.100 (p {c.p_value:.3f})"]] and table.bold == {(0, 1)}
+    assert table.rows == [["gmn-aug vs gmn", "better +0.100 (p 0.003)"]] and table.bold == {(0, 1)}
+
+
+def test_augmentation_pairs_follow_the_copies_not_the_names_and_need_fingerprints(tmp_path):
+    reversed_roles = summary_of(tmp_path, {
+        "gmn": (PLAIN | {"augment": {"copies": 1}}, (0.7, 0.7)),  # the method named gmn is the augmented one
+        "gmn-plain": (PLAIN | {"metanetwork": "gmn"}, (0.6, 0.6)),
+    })
+    assert augmentation_pairs(reversed_roles) == [("gmn", "gmn-plain")]
+    unknown = summary_of(tmp_path, {"gmn": (None, (0.6, 0.6)), "gmn-aug": (None, (0.7, 0.7))})
+    assert augmentation_pairs(unknown) == []  # results without fingerprints: no claim about what they differ in
+    disjoint = summary_of(tmp_path, {"gmn": (PLAIN, (0.6,)),
+                                     "gmn-aug": (PLAIN | {"metanetwork": "gmn", "augment": {"copies": 1}}, ())})
+    assert augmentation_pairs(disjoint) == []  # no seed in common
+
+
+def test_a_malformed_fingerprint_is_refused_naming_the_row(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps([{"task": "genpred-relu", "method": "gmn", "seed": 0, "test": {"kendall_tau": 0.5},
+                                 "fingerprint": "abc"}]))
+    with pytest.raises(ValueError, match=r"row 0.fingerprint: expected an object, got str"):
+        load_results(path)
 
 
 def test_one_seed_is_shown_as_its_value_with_n_1_and_no_interval(tmp_path):
@@ -387,6 +417,12 @@ def test_task_tables_list_the_methods_run_on_the_task_and_the_overview_lists_eve
     assert rows["inr-classification"][:2] == ["gmn", "scalegmn"] and "statnn" not in rows["inr-classification"]
     assert rows["inr-editing"][:3] == ["statnn", "gmn", "scalegmn"]  # statnn: recorded as not applicable
     assert {"statnn", "gmn", "scalegmn"} <= set(first_column("overview"))
+    assert first_column("verdicts")[2:] == ["statnn", "gmn"]  # each task's scalegmn against the others
+    verdicts = pd.read_csv(out / "tables/verdicts.csv")
+    assert list(verdicts.columns) == ["task", "reference", "other", "metric", "n", "mean_difference", "ci95",
+                                      "p_value", "verdict"]
+    assert len(verdicts) == 4  # genpred-relu: statnn, gmn; inr-classification: gmn; inr-editing: gmn
+    assert not (out / "tables/augmentation.md").exists()  # these results carry no fingerprints: no pair is known
 
 
 def test_inr_classification_shows_chance_and_the_image_oracle_as_references(tmp_path):

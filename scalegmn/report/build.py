@@ -25,8 +25,8 @@ from scalegmn.report.document import Code, Document, Image, Section, Table, Text
 from scalegmn.report.environment import hardware, package_versions
 from scalegmn.report.plots import ConfusionPanel, ScatterPanel, bar_chart, confusion_grid, histogram, image_grid, \
     learning_curves, reference_note, scatter_grid
-from scalegmn.report.results import METHOD_ORDER, RunResult, TaskSummary, augmentation_pairs, is_scalegmn, \
-    load_results, ordered, paired_comparisons, summarize
+from scalegmn.report.results import METHOD_ORDER, PairedComparison, RunResult, TaskSummary, augmentation_pairs, \
+    is_scalegmn, load_results, ordered, paired_comparisons, summarize
 from scalegmn.registry import method_slug
 from scalegmn.report.runs import EDIT_EXAMPLES_FILE, PREDICTIONS_FILE, confusion_matrix, read_edit_examples, \
     read_predictions
@@ -145,17 +145,23 @@ class _Builder:
         table = overview_table(self.tasks, self.methods, self.references)
         frame = pd.concat([task_frame(t) for t in self.tasks], ignore_index=True)
         self._table_files("overview", table, frame)
-        blocks = [table]
+        blocks: list[Table] = [table]
         verdicts = {t.task: paired_comparisons(t) for t in self.tasks}
+        if any(verdicts.values()):
+            blocks.append(self._comparison_files("verdicts", verdict_table(self.tasks, verdicts, self.methods),
+                                                 verdicts))
         augmented = {t.task: [c for aug, plain in augmentation_pairs(t)
                               for c in paired_comparisons(t, reference=aug, others=[plain])] for t in self.tasks}
-        for name, comparisons, make in (("verdicts", verdicts, lambda c: verdict_table(self.tasks, c, self.methods)),
-                                        ("augmentation", augmented, lambda c: augmentation_table(self.tasks, c))):
-            if any(comparisons.values()):
-                blocks.append(make(comparisons))
-                self._table_files(name, blocks[-1], pd.DataFrame.from_records(
-                    [{"task": task, **asdict(c)} for task, compared in comparisons.items() for c in compared]))
+        if any(augmented.values()):
+            blocks.append(self._comparison_files("augmentation", augmentation_table(self.tasks, augmented),
+                                                 augmented))
         return Section("Results overview", blocks)
+
+    def _comparison_files(self, name: str, table: Table, comparisons: dict[str, list[PairedComparison]]) -> Table:
+        """Write ``table`` and its comparisons (one CSV row each, with the task) under ``tables/<name>``."""
+        self._table_files(name, table, pd.DataFrame.from_records(
+            [{"task": task, **asdict(c)} for task, compared in comparisons.items() for c in compared]))
+        return table
 
     def task_sections(self) -> list[Section]:
         sections = []

@@ -107,6 +107,14 @@ def _optional(row: dict[str, Any], key: str, where: str, kind: type) -> Any:
     return None if value is None else kind(_number(value, f"{where}.{key}"))
 
 
+def _fingerprint(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
 def parse_run(row: Any, where: str) -> RunResult:
     """Validate one results row; errors name ``where`` (file and row) and the problem."""
     if not isinstance(row, dict):
@@ -142,7 +150,7 @@ def parse_run(row: Any, where: str) -> RunResult:
         epochs=_optional(row, "epochs", where, int),
         device=None if device is None else str(device),
         run_dir=None if row.get("run_dir") is None else Path(str(row["run_dir"])),
-        fingerprint=row["fingerprint"] if isinstance(row.get("fingerprint"), dict) else {},
+        fingerprint=_fingerprint(row.get("fingerprint"), f"{where}.fingerprint"),
     )
 
 
@@ -347,21 +355,26 @@ def reference_method(summary: TaskSummary) -> str | None:
 
 def augmentation_pairs(summary: TaskSummary) -> list[tuple[str, str]]:
     """``(augmented, plain)`` method pairs of the task that differ only in symmetry augmentation: every run of
-    ``augmented`` trains the metanetwork ``plain`` (its fingerprint's ``metanetwork``) and, seed by seed, its
-    fingerprint equals the ``plain`` run's except for the method name, the metanetwork and ``augment``."""
+    ``augmented`` trains on random symmetry copies (``augment.copies > 0``), no run of ``plain`` does, and, seed
+    by seed, their fingerprints agree on everything else (the metanetwork trained, settings, dataset)."""
+    ignored = {"method", "metanetwork", "augment"}
+
+    def settings(run: RunResult) -> dict[str, Any]:
+        return {k: v for k, v in run.fingerprint.items() if k not in ignored} | {
+            "metanetwork": run.fingerprint.get("metanetwork") or run.method}
+
+    def copies(run: RunResult) -> int:
+        return int((run.fingerprint.get("augment") or {}).get("copies", 0))
+
+    by_method = {m: {r.seed: r for r in stats.runs if r.fingerprint} for m, stats in summary.methods.items()}
+    augmented = [m for m, runs in by_method.items() if runs and all(copies(r) > 0 for r in runs.values())]
+    plain = [m for m, runs in by_method.items() if runs and all(copies(r) == 0 for r in runs.values())]
     pairs = []
-    for method, stats in summary.methods.items():
-        plain = {r.fingerprint.get("metanetwork") for r in stats.runs}
-        if len(plain) != 1 or (base := plain.pop()) in (None, method) or base not in summary.methods:
-            continue
-        theirs = {r.seed: r.fingerprint for r in summary.methods[base].runs
-                  if r.fingerprint.get("metanetwork") in (None, base)}
-        common = [r for r in stats.runs if r.seed in theirs]
-        ignored = {"method", "metanetwork", "augment"}
-        if common and all({k: v for k, v in r.fingerprint.items() if k not in ignored}
-                          == {k: v for k, v in theirs[r.seed].items() if k not in ignored}
-                          and r.fingerprint.get("augment") != theirs[r.seed].get("augment") for r in common):
-            pairs.append((method, base))
+    for a in augmented:
+        for b in plain:
+            seeds = by_method[a].keys() & by_method[b].keys()
+            if seeds and all(settings(by_method[a][s]) == settings(by_method[b][s]) for s in seeds):
+                pairs.append((a, b))
     return pairs
 
 

@@ -5,7 +5,7 @@ column in bold, "—" where a method was not run on a task."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -57,8 +57,18 @@ def format_count(value: float | None) -> str:
     return MISSING if value is None else f"{round(value):,}"
 
 
+def metric_decimals(summary: TaskSummary, metric: str) -> int:
+    """:func:`decimals_for` the means of ``metric`` over the task's methods."""
+    return decimals_for([s.metrics[metric].mean for s in summary.methods.values() if metric in s.metrics])
+
+
+def format_difference(value: float, decimals: int) -> str:
+    """A signed difference (``+0.016``); "—" when undefined."""
+    return f"{value:+.{decimals}f}" if math.isfinite(value) else MISSING
+
+
 def format_p(p: float) -> str:
-    """A p-value to 3 decimals, ``< 0.001`` below that; "—" when undefined."""
+    """A p-value rounded to 3 decimals, ``< 0.001`` where that rounds to 0; "—" when undefined."""
     if not math.isfinite(p):
         return MISSING
     return "< 0.001" if p < 0.0005 else f"{p:.3f}"
@@ -83,8 +93,7 @@ def task_table(summary: TaskSummary, methods: Sequence[str], references: Sequenc
     columns = (["method"] + [summary.info.label(m) for m in summary.metrics]
                + [f"95 % CI ({summary.info.label(main, arrow=False)})", "seeds", "best epoch", "params",
                   "wall time / run", "train graphs/s"])
-    decimals = {m: decimals_for([s.metrics[m].mean for s in summary.methods.values() if m in s.metrics])
-                for m in summary.metrics}
+    decimals = {m: metric_decimals(summary, m) for m in summary.metrics}
     best = {m: summary.best(m) for m in summary.metrics}
     rows, bold = [], set()
     for i, method in enumerate(methods):
@@ -113,13 +122,13 @@ def comparison_table(summary: TaskSummary, comparisons: Sequence[PairedCompariso
     """One row per :class:`PairedComparison` of the task: the other method, the mean paired difference with its
     95 % interval, the p-value, n and the verdict (``better`` / ``worse`` in bold)."""
     metric = summary.info.main_metric
-    decimals = decimals_for([s.metrics[metric].mean for s in summary.methods.values() if metric in s.metrics])
+    decimals = metric_decimals(summary, metric)
     rows, bold = [], set()
     for i, c in enumerate(comparisons):
         interval = (MISSING if not math.isfinite(c.ci95) else
                     f"[{c.mean_difference - c.ci95:.{decimals}f}, {c.mean_difference + c.ci95:.{decimals}f}]")
-        rows.append([c.other, f"{c.mean_difference:+.{decimals}f}" if math.isfinite(c.mean_difference) else MISSING,
-                     interval, format_p(c.p_value), str(c.n), c.verdict])
+        rows.append([c.other, format_difference(c.mean_difference, decimals), interval, format_p(c.p_value), str(c.n),
+                     c.verdict])
         if c.verdict in ("better", "worse"):
             bold.add((i, 5))
     reference = comparisons[0].reference if comparisons else "scalegmn"
@@ -132,21 +141,37 @@ def comparison_table(summary: TaskSummary, comparisons: Sequence[PairedCompariso
 
 def _verdict_cell(c: PairedComparison, summary: TaskSummary, show_n: bool) -> str:
     """``better +0.016 (p 0.009)``: the verdict (``n.d.``: not distinguishable), the mean paired difference and
-    the p-value (and ``n=`` with ``show_n``)."""
-    metric = summary.info.main_metric
-    decimals = decimals_for([st.metrics[metric].mean for st in summary.methods.values() if metric in st.metrics])
+    the p-value (and ``n=`` with ``show_n``); "—" without a seed both methods ran."""
+    if c.n == 0:
+        return MISSING
     word = c.verdict if c.verdict in ("better", "worse") else "n.d."
     numbers = [f"p {format_p(c.p_value)}"] + ([f"n={c.n}"] if show_n else [])
-    difference = f"{c.mean_difference:+.{decimals}f}" if math.isfinite(c.mean_difference) else MISSING
-    return f"{word} {difference} ({', '.join(numbers)})"
+    return f"{word} {format_difference(c.mean_difference, metric_decimals(summary, c.metric))} ({', '.join(numbers)})"
 
 
-def _verdict_caption(what: str, counts: set[int]) -> str:
+def _pairs_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Sequence[PairedComparison]],
+                 rows_of: Sequence[tuple[str, ...]], key: Callable[[PairedComparison], tuple[str, ...]],
+                 first: str, header: Callable[[TaskSummary], str], what: str) -> Table:
+    """Rows × tasks of :func:`_verdict_cell` (bold: better / worse): row ``r`` holds each task's comparison whose
+    ``key`` is ``rows_of[r]`` (its label: the key joined by " vs "); only tasks with comparisons are columns."""
+    shown = [s for s in summaries if comparisons.get(s.task)]
+    found = {(s.task, key(c)): c for s in shown for c in comparisons[s.task]}
+    counts = {c.n for c in found.values()}
+    rows, bold = [], set()
+    for i, row_key in enumerate(rows_of):
+        row = [" vs ".join(row_key)]
+        for j, s in enumerate(shown):
+            c = found.get((s.task, row_key))
+            row.append(MISSING if c is None else _verdict_cell(c, s, len(counts) > 1))
+            if c is not None and c.verdict in ("better", "worse"):
+                bold.add((i, 1 + j))
+        rows.append(row)
     seeds = f" over n={next(iter(counts))} seeds" if len(counts) == 1 else " (n: the seeds both ran)"
-    return (f"{what}, on the task's main metric, paired by seed{seeds}: better / worse (in bold) where a two-sided "
-            "paired t-test rejects equality at the 5 % level, n.d. (not distinguishable) where it does not; the "
-            "signed number is the mean of the first method − the second (for ↓ metrics a negative one is better), "
-            "then the p-value.")
+    return Table([first] + [header(s) for s in shown], rows, bold,
+                 f"{what}, on the task's main metric, paired by seed{seeds}: better / worse (in bold) where a "
+                 "two-sided paired t-test rejects equality at the 5 % level, n.d. (not distinguishable) where it does "
+                 "not; the signed number is the mean of the first method − the second (for ↓ metrics a negative one "
+                 "is better), then the p-value.")
 
 
 def verdict_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Sequence[PairedComparison]],
@@ -154,22 +179,11 @@ def verdict_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Se
     """Methods × tasks: each task's paired comparison (``comparisons[task]``) of its reference method against the
     row's method as ``better`` / ``worse`` (bold) or ``n.d.`` (not distinguishable), with the mean difference
     and the p-value; the column header names the task's reference. Rows: ``methods`` compared on some task."""
-    shown = [s for s in summaries if comparisons.get(s.task)]
-    by_task = {s.task: {c.other: c for c in comparisons[s.task]} for s in shown}
-    references = {s.task: comparisons[s.task][0].reference for s in shown}
-    counts = {c.n for s in shown for c in comparisons[s.task]}
-    rows, bold = [], set()
-    for i, method in enumerate(m for m in methods if any(m in by_task[s.task] for s in shown)):
-        row = [method]
-        for j, s in enumerate(shown):
-            c = by_task[s.task].get(method)
-            row.append(MISSING if c is None else _verdict_cell(c, s, len(counts) > 1))
-            if c is not None and c.verdict in ("better", "worse"):
-                bold.add((i, 1 + j))
-        rows.append(row)
-    return Table(["vs"] + [f"{s.task} ({references[s.task]} is)" for s in shown], rows, bold,
-                 _verdict_caption("The reference method of each task (in the column header) against every other "
-                                  "method", counts))
+    compared = {c.other for cs in comparisons.values() for c in cs}
+    references = {task: cs[0].reference for task, cs in comparisons.items() if cs}
+    return _pairs_table(summaries, comparisons, [(m,) for m in methods if m in compared], lambda c: (c.other,),
+                        "vs", lambda s: f"{s.task} ({references[s.task]} is)",
+                        "The reference method of each task (in the column header) against every other method")
 
 
 def augmentation_table(summaries: Sequence[TaskSummary], comparisons: Mapping[str, Sequence[PairedComparison]]
@@ -177,22 +191,10 @@ def augmentation_table(summaries: Sequence[TaskSummary], comparisons: Mapping[st
     """Pairs × tasks: each method trained with symmetry augmentation against the same metanetwork trained
     without (``comparisons[task]``: reference the augmented method, other the plain one), as in
     :func:`verdict_table`."""
-    shown = [s for s in summaries if comparisons.get(s.task)]
-    pairs = list(dict.fromkeys((c.reference, c.other) for s in shown for c in comparisons[s.task]))
-    found = {(s.task, c.reference, c.other): c for s in shown for c in comparisons[s.task]}
-    counts = {c.n for c in found.values()}
-    rows, bold = [], set()
-    for i, (augmented, plain) in enumerate(pairs):
-        row = [f"{augmented} vs {plain}"]
-        for j, s in enumerate(shown):
-            c = found.get((s.task, augmented, plain))
-            row.append(MISSING if c is None else _verdict_cell(c, s, len(counts) > 1))
-            if c is not None and c.verdict in ("better", "worse"):
-                bold.add((i, 1 + j))
-        rows.append(row)
-    return Table(["augmented vs plain"] + [s.task for s in shown], rows, bold,
-                 _verdict_caption("Each metanetwork trained on random symmetry copies against the same metanetwork "
-                                  "and settings without them", counts))
+    pairs = list(dict.fromkeys((c.reference, c.other) for cs in comparisons.values() for c in cs))
+    return _pairs_table(summaries, comparisons, pairs, lambda c: (c.reference, c.other), "augmented vs plain",
+                        lambda s: s.task, "Each metanetwork trained on random symmetry copies against the same "
+                        "metanetwork and settings without them")
 
 
 def task_frame(summary: TaskSummary) -> pd.DataFrame:
@@ -235,9 +237,9 @@ def overview_table(summaries: Sequence[TaskSummary], methods: Sequence[str],
         row = [method]
         for j, s in enumerate(summaries):
             metric = s.info.main_metric
-            decimals = decimals_for([st.metrics[metric].mean for st in s.methods.values() if metric in st.metrics])
             stats = s.methods.get(method)
-            row.append(format_aggregate(None if stats is None else stats.metrics.get(metric), decimals))
+            row.append(format_aggregate(None if stats is None else stats.metrics.get(metric),
+                                        metric_decimals(s, metric)))
             if method in s.best(metric):
                 bold.add((i, 1 + j))
         rows.append(row)
