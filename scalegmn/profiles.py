@@ -105,7 +105,7 @@ def profile_overrides(name: str, current: dict[str, Any], default: dict[str, Any
     profile does not have (its topmost missing key) and before ``++key={}`` for a table the profile empties."""
     target = _leaves(resolve_profile(name, default, profiles_dir))
     now = _leaves(current)
-    kept = {".".join(key.split(".")[:i]) for key in target for i in range(1, key.count(".") + 2)}
+    kept = {".".join(key.split(".")[:i]) for key in target for i in range(1, key.count(".") + 2)}  # keys and prefixes
     # an empty table (``runs: {}``) is a leaf; DVC merges ``++key={}`` into a filled table, so one the profile
     # empties is removed first
     emptied = {key for key, value in target.items() if value == {} and any(k.startswith(f"{key}.") for k in now)}
@@ -117,8 +117,8 @@ def profile_overrides(name: str, current: dict[str, Any], default: dict[str, Any
             changed.append(f"++{key}={_flow(value)}")
     # what the profile does not have goes whole (its topmost key the profile lacks), leaving no empty table behind;
     # not the entries of a table it empties (removed above), nor an empty table it fills
-    removed = dict.fromkeys(_topmost_missing(key, kept) for key in now if key not in target
-                            and not any(t.startswith(f"{key}.") or key.startswith(f"{t}.") for t in target))
+    removed = dict.fromkeys(_topmost_missing(key, kept) for key in now if key not in kept
+                            and not any(key.startswith(f"{t}.") for t in target))
     return changed + [f"~{key}" for key in removed]
 
 

@@ -134,6 +134,7 @@ class _Builder:
         self.methods = ordered({r.method for r in self.runs}, METHOD_ORDER)
         self.oracles = {path: read_image_oracle(path) for path in inputs.oracles}
         self.references = {t.task: self._references(t) for t in self.tasks}
+        self.verdicts = {t.task: paired_comparisons(t) for t in self.tasks}  # each task's reference vs the others
 
     def _table_files(self, name: str, table: Table, frame: pd.DataFrame) -> None:
         self.files[f"tables/{name}.md"] = (markdown_table(table) + "\n").encode()
@@ -146,10 +147,9 @@ class _Builder:
         frame = pd.concat([task_frame(t) for t in self.tasks], ignore_index=True)
         self._table_files("overview", table, frame)
         blocks: list[Table] = [table]
-        verdicts = {t.task: paired_comparisons(t) for t in self.tasks}
-        if any(verdicts.values()):
-            blocks.append(self._comparison_files("verdicts", verdict_table(self.tasks, verdicts, self.methods),
-                                                 verdicts))
+        if any(self.verdicts.values()):
+            blocks.append(self._comparison_files("verdicts", verdict_table(self.tasks, self.verdicts, self.methods),
+                                                 self.verdicts))
         augmented = {t.task: [c for aug, plain in augmentation_pairs(t)
                               for c in paired_comparisons(t, reference=aug, others=[plain])] for t in self.tasks}
         if any(augmented.values()):
@@ -171,7 +171,7 @@ class _Builder:
             ran = {r.method for r in self.runs if r.task == summary.task}  # ok, failed or not applicable
             table = task_table(summary, [m for m in self.methods if m in ran], references)
             self._table_files(slug(summary.task), table, task_frame(summary))
-            comparisons = paired_comparisons(summary)
+            comparisons = self.verdicts[summary.task]
             self.files[f"plots/data/bars/{slug(summary.task)}.csv"] = _csv(metric_frame(summary, metric))
             note = f"; lines: {reference_note(references)}" if references else ""
             blocks: list[Table | Text | Image] = [table]
