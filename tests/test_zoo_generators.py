@@ -13,7 +13,7 @@ from scalegmn.zoo.cnn_zoo import CnnZooConfig, MemberwiseOptimizer, StackedCnn, 
 from scalegmn.zoo.digits import load_digits_images
 from scalegmn.zoo.generate import write_cnn_zoo
 from scalegmn.core.siren import coordinate_grid
-from scalegmn.zoo.inr_zoo import InrZooConfig, fitting_targets, generate_inr_zoo
+from scalegmn.zoo.inr_zoo import InrZooConfig, fitting_targets, generate_inr_zoo, init_siren
 
 TINY = dict(size=6, epochs=1, batch_size=128, block_size=3, widths=(3, 4))
 
@@ -112,6 +112,27 @@ def test_inr_zoo_renders_its_digit_and_records_psnr_and_label():
     for a, b in zip(nets, halves):
         for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
             torch.testing.assert_close(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_siren_init_is_the_public_zoos_zero_biases_and_uniform_weights():
+    weights, biases = init_siren([2, 32, 32, 1], 30.0, torch.Generator().manual_seed(0))
+    assert all(torch.equal(b, torch.zeros_like(b)) for b in biases)
+    assert [tuple(w.shape) for w in weights] == [(32, 2), (32, 32), (1, 32)]
+    assert 0.4 < float(weights[0].abs().max()) * 2 <= 1.0  # U(±1/n_in), n_in = 2
+    bound = (6 / 32) ** 0.5 / 30
+    for w in weights[1:]:
+        assert 0.8 * bound < float(w.abs().max()) <= bound
+
+
+def test_inr_zoo_adds_the_dws_output_offset_and_keeps_first_layer_phases_unwrapped():
+    config = InrZooConfig(steps=60, resolution=28, coords_per_step=196)
+    nets = generate_inr_zoo(config, start=0, count=3, progress=False)
+    for net in nets:
+        assert net.output_offset == 0.5
+        plain = forward(net, coordinate_grid(28))
+        net.output_offset = 0.0
+        torch.testing.assert_close(forward(net, coordinate_grid(28)), plain - 0.5)
+        assert float((net.w0 * net.biases[0]).abs().max()) < torch.pi / 2
 
 
 def test_inr_zoo_fits_jittered_upsampled_copies_of_each_digit_and_pieces_equal_the_whole():

@@ -9,13 +9,18 @@ fitted ``fits_per_digit`` times, each fit from its own initialisation and, with 
 ``split_group`` ``digit-<index>``, so the dataset splits by source digit and no image sits in two splits.
 
 Hidden layers compute ``sin(w0 (W x + b))`` (our :func:`scalegmn.core.weights.forward` convention), the output
-layer is linear without offset. Fitting is Adam on the mean squared error over ``coords_per_step`` pixels a
+layer is linear plus ``output_offset`` (the DWS INRs' ``+0.5``: a constant of the architecture, stored as
+``NetworkWeights.output_offset``, not folded into the last bias, exactly as
+:func:`scalegmn.zoo.inr_readers.read_dws_inrs` reads a public INR). Fitting is Adam on the mean squared error over ``coords_per_step`` pixels a
 step (all of them when ``None``), the INRs run batched through :meth:`WeightBatch.forward`; the pixels of
 step ``t`` are drawn from ``(seed, t)`` alone and are the same for every INR, and every INR's loss only
 touches its own parameters, so a fit does not depend on which other digits are fitted with it
 (``start``/``count`` pieces equal the whole zoo). The reported PSNR is on every pixel of the fitting grid.
-Initialisation (Sitzmann et al.): first layer ``U(-1/n_in, 1/n_in)``, later layers
-``U(-sqrt(6/n_in)/w0, sqrt(6/n_in)/w0)``, biases ``U(-1/sqrt(n_in), 1/sqrt(n_in))``, seeded per fit.
+Initialisation as the public zoos' SIRENs (DWS, and the official ScaleGMN code's ``Siren``): first layer
+``U(-1/n_in, 1/n_in)``, later layers ``U(-sqrt(6/n_in)/w0, sqrt(6/n_in)/w0)``, every bias zero, seeded per fit.
+Zero biases keep the first layer's phases ``w0 b`` small after fitting (no phase wraps), so the INRs are readable
+without phase canonicalization and their hidden neurons' signs are as training left them: the sign orbits that
+ScaleGMN's sign symmetry is about. (Random ``U(±1/sqrt(n_in))`` biases put ``w0 b`` at about ±21 rad.)
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ class InrZooConfig:
     """Everything that determines a digits-inr zoo (``size``: fit the first ``size`` digits, which cycle
     through the classes; ``None``: all 1797). ``resolution``: pixels per side of the fitting grid;
     ``max_rotation``: degrees, ``max_shift``: pixels of the 8x8 digit (each drawn uniformly in ``±max`` per fit,
-    fit 0 included); ``coords_per_step``: pixels per Adam step (``None``: all)."""
+    fit 0 included); ``coords_per_step``: pixels per Adam step (``None``: all); ``output_offset``: constant added to
+    every INR's output (the DWS INRs' 0.5)."""
 
     size: int | None = None
     seed: int = 0
@@ -54,14 +60,17 @@ class InrZooConfig:
     max_rotation: float = 0.0
     max_shift: float = 0.0
     coords_per_step: int | None = None
+    output_offset: float = 0.5
     name: str = "digits-inr"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        for name in ("learning_rate", "w0", "max_rotation", "max_shift"):
+        for name in ("learning_rate", "w0", "max_rotation", "max_shift", "output_offset"):
             object.__setattr__(self, name, float(getattr(self, name)))
         if self.steps < 1 or self.learning_rate <= 0 or not self.hidden or min(self.hidden) < 1 or self.w0 <= 0:
             raise ValueError("InrZooConfig: steps >= 1, learning_rate > 0, w0 > 0 and hidden widths >= 1 required")
+        if not math.isfinite(self.output_offset):
+            raise ValueError(f"InrZooConfig: output_offset must be finite, got {self.output_offset}")
         if self.size is not None and self.size < 1:
             raise ValueError("InrZooConfig: size must be >= 1 (or None for all digits)")
         if self.resolution < 2 or self.fits_per_digit < 1 or self.max_rotation < 0 or self.max_shift < 0:
@@ -81,12 +90,14 @@ def psnr(prediction: Tensor, target: Tensor, peak: float = 1.0) -> Tensor:
     return 10.0 * torch.log10(peak**2 / mse)
 
 
-def _init_siren(sizes: list[int], w0: float, generator: torch.Generator) -> tuple[list[Tensor], list[Tensor]]:
+def init_siren(sizes: list[int], w0: float, generator: torch.Generator) -> tuple[list[Tensor], list[Tensor]]:
+    """The public zoos' SIREN initialisation for layer sizes ``sizes`` (module docstring): weights ``(out, in)``
+    uniform in ``±1/n_in`` (first layer) or ``±sqrt(6/n_in)/w0``, biases ``(out,)`` zero."""
     weights, biases = [], []
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         bound = 1.0 / n_in if l == 0 else math.sqrt(6.0 / n_in) / w0
         weights.append((torch.rand(n_out, n_in, generator=generator) * 2 - 1) * bound)
-        biases.append((torch.rand(n_out, generator=generator) * 2 - 1) / math.sqrt(n_in))
+        biases.append(torch.zeros(n_out))
     return weights, biases
 
 
@@ -124,11 +135,11 @@ def _fit_task(task: tuple[InrZooConfig, int, int], progress: tqdm | None = None)
     target = fitting_targets(images[[i for i, _ in fits]] / PIXEL_MAX, config.resolution, rotations, shifts)
     coords = coordinate_grid(config.resolution)
     sizes = [2, *config.hidden, 1]
-    inits = [_init_siren(sizes, config.w0, g) for g in generators]
+    inits = [init_siren(sizes, config.w0, g) for g in generators]
     weights = [torch.stack([w[l] for w, _ in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     biases = [torch.stack([b[l] for _, b in inits]).requires_grad_(True) for l in range(len(sizes) - 1)]
     optimizer = torch.optim.Adam(weights + biases, lr=config.learning_rate)
-    template = NetworkWeights(*inits[0], "sine", w0=config.w0)
+    template = NetworkWeights(*inits[0], "sine", w0=config.w0, output_offset=config.output_offset)
     batch = WeightBatch(template.architecture, weights, biases)
     pixels = config.resolution ** 2
     for step in range(config.steps):
@@ -166,4 +177,4 @@ def generate_inr_zoo(config: InrZooConfig, start: int = 0, count: int | None = N
               unit="digit-step", unit_scale=True, disable=not progress) as bar:
         results = map_tasks(_fit_task, tasks, workers, bar, units=lambda t: config.steps * (t[2] - t[1]))
     return [NetworkWeights([w[n].clone() for w in weights], [b[n].clone() for b in biases], "sine", w0=config.w0,
-                           meta=meta) for weights, biases, metas in results for n, meta in enumerate(metas)]
+                           output_offset=config.output_offset, meta=meta) for weights, biases, metas in results for n, meta in enumerate(metas)]
