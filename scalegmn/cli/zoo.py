@@ -146,6 +146,28 @@ def export(
     console.print(f"exported {len(nets)} networks from {src} to {out} (Small CNN Zoo format)")
 
 
+@zoo_app.command("export-dws")
+def export_dws(
+    dataset: Path = typer.Argument(..., help="A graph dataset of SIRENs (the output of `scalegmn shard`)."),
+    out: Path = typer.Argument(..., help="Output directory in the DWS MNIST INR layout."),
+    name: str | None = typer.Option(None, help="Start of every INR folder name (default: the source zoo's name)."),
+    path_prefix: str | None = typer.Option(None, help="Start of every path in the splits JSON, as the official "
+                                           "training script's working directory sees the export "
+                                           "(default: data/<OUT folder name>)."),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Export a graph dataset of SIRENs as DWS state dicts plus a splits JSON (the official ScaleGMN input)."""
+    from scalegmn.zoo.dws_export import export_dws_inrs
+
+    try:
+        done = export_dws_inrs(dataset, out, name=name, path_prefix=path_prefix, overwrite=overwrite)
+    except ValueError as err:
+        _fail(err)
+    sizes = ", ".join(f"{split} {n}" for split, n in done.split_sizes.items())
+    console.print(f"exported {done.count} INRs ({sizes}; layer_layout {list(done.layer_layout)}) from {dataset} "
+                  f"to {out} in {done.seconds:.1f} s; splits: {done.splits_file}", soft_wrap=True)
+
+
 @zoo_app.command("info")
 def info(path: Path = typer.Argument(..., help="A zoo directory (any supported format).")) -> None:
     """Print a zoo's summary (name, kind, format, size, splits, score/PSNR statistics) as JSON."""
