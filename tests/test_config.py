@@ -7,6 +7,7 @@ from scalegmn.config import ConfigError, from_mapping, read_section, split_mappi
 from scalegmn.data.transforms import AugmentConfig
 from scalegmn.data.shards import ShardConfig
 from scalegmn.data.splits import SplitConfig
+from scalegmn.run.config import TrainConfig
 from scalegmn.zoo.cnn_zoo import CnnZooConfig
 from scalegmn.zoo.inr_zoo import InrZooConfig
 
@@ -27,6 +28,10 @@ def test_lists_become_tuples_and_yaml_exponent_strings_numbers():
     (CnnZooConfig, {"dropout": [0.1]}, "where: dropout: expected 2 values, got 1: [0.1]"),
     (InrZooConfig, {"size": "all"}, "where: size: expected int | None, got 'all'"),
     (SplitConfig, ["train"], "where: expected a mapping of SplitConfig options, got ['train']"),
+    (TrainConfig, {"canonicalize": True}, "where: canonicalize: expected a string, got True"),
+    (TrainConfig, {"canonicalize": "signs"}, "where: canonicalize must be one of none, phase, full, got 'signs'"),
+    (TrainConfig, {"patience": 0}, "where: patience must be >= 1 or null, got 0"),
+    (TrainConfig, {"min_epochs": -1}, "where: min_epochs must be >= 0, got -1"),
 ])
 def test_bad_values_are_refused_naming_where_and_the_key(cls, values, message):
     with pytest.raises(ConfigError) as err:

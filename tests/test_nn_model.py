@@ -93,6 +93,20 @@ def test_gmn_is_permutation_but_not_scale_invariant(name):
     assert _rel(y, scaled) > 1e-4
 
 
+@pytest.mark.parametrize("name", SCALE_MODELS + ["gmn", "gmn-fast"])
+def test_scalegmn_reads_the_phase_and_full_forms_of_a_siren_alike_and_gmn_does_not(name):
+    from scalegmn.core.symmetry import phase_canonicalize
+
+    nets = _nets("sine-siren", torch.Generator().manual_seed(6))
+    model = build_model(name, to_graph(nets[0]), 3, hidden=32, layers=3).double()
+    phase = model(collate([to_graph(phase_canonicalize(n, "phase")) for n in nets]))
+    full = model(collate([to_graph(phase_canonicalize(n, "full")) for n in nets]))
+    if name.startswith("gmn"):
+        assert _rel(phase, full) > 1e-4
+    else:
+        assert _rel(phase, full) < 1e-6
+
+
 @pytest.mark.parametrize("name", GRAPH_MODELS)
 def test_mixed_architecture_batch_equals_graph_by_graph(name):
     nets = _nets("mixed-architectures", torch.Generator().manual_seed(4))
@@ -250,6 +264,48 @@ def test_fast_and_faithful_variants_are_one_model_with_a_switch():
                                                  ("gmn-fast", "factorized", False, "permutation")]:
         cfg = build_model(name, g, 1, hidden=8, layers=1).config
         assert (cfg.edges, cfg.bidirectional, cfg.symmetry) == (edges, bidirectional, symmetry), name
+
+
+@pytest.mark.parametrize("name", GRAPH_MODELS)
+def test_dropout_acts_while_training_only_and_keeps_evaluation_invariant(name):
+    gen = torch.Generator().manual_seed(16)
+    nets = _nets("tanh-mlp", gen)
+    graphs = [to_graph(n) for n in nets]
+    model = build_model(name, graphs[0], 3, hidden=32, layers=3, dropout=0.2).double()
+    model.eval()
+    y = model(collate(graphs))
+    expected = (lambda n: random_symmetry(n, gen)) if name.startswith("scalegmn") else \
+        (lambda n: random_symmetry(n, gen, scale=False))
+    assert _rel(y, model(collate([to_graph(expected(n)) for n in nets]))) < 1e-6
+    model.train()
+    assert _rel(y, model(collate(graphs))) > 1e-4
+    with pytest.raises(ValueError, match="dropout must be in"):
+        build_model(name, graphs[0], 3, dropout=1.0)
+
+
+@pytest.mark.parametrize("layer_norm", [True, False])
+def test_symmetrized_sign_gates_start_flat_without_layer_norm_only(layer_norm):
+    """``ρ(z) + ρ(-z)`` of a canonicalized projection changes only by about ``z²`` without a LayerNorm: its
+    spread over random inputs at initialisation is a few percent of a plain row's; with it, comparable."""
+    from scalegmn.nn.invariant import ScaleInv
+    from scalegmn.nn.modes import PLAIN, SIGN
+
+    torch.manual_seed(0)
+    inv = ScaleInv(32, 32, 64, 1, layer_norm=layer_norm).double()
+    h = torch.randn(512, 32, dtype=torch.float64)
+    with torch.no_grad():
+        spread = {m: float(inv(h, torch.full((512,), m)).std(0).mean()) for m in (SIGN, PLAIN)}
+    assert (spread[SIGN] > 0.3 * spread[PLAIN]) == layer_norm
+
+
+@pytest.mark.parametrize("name", ["scalegmn-fast", "scalegmn-b-fast"])
+def test_fast_layers_normalise_their_invariant_gates_like_the_per_edge_layer(name):
+    from scalegmn.nn.norms import SafeLayerNorm
+
+    model = build_model(name, to_graph(_nets("sine-siren", torch.Generator().manual_seed(0))[0]), 3, hidden=8)
+    for layer in model.layers:
+        assert isinstance(layer.gates.inv.head.norm, SafeLayerNorm)
+        assert isinstance(layer.update.eq.inv.norm, SafeLayerNorm)
 
 
 @pytest.mark.parametrize("name", SCALE_MODELS)

@@ -3,6 +3,7 @@ kept, draws deterministic by (seed, epoch, index, copy), batched and per-graph r
 
 import math
 
+import pytest
 import torch
 
 from scalegmn.core.random_networks import random_cnn, random_mlp, random_siren
@@ -104,10 +105,30 @@ def test_phase_canonicalize_transform_equals_phase_canonicalize_of_the_network()
     assert out.equals(phase_canonicalize(siren))
     relu = to_graph(networks()[0])
     assert PhaseCanonicalize()(relu) is relu
-    moved = from_graph(RandomSymmetry(seed=1, canonicalize=True)(graph))
+    moved = from_graph(RandomSymmetry(seed=1, canonicalize="full")(graph))
     assert moved.equals(phase_canonicalize(from_graph(RandomSymmetry(seed=1)(graph))))
+    phase = from_graph(PhaseCanonicalize("phase")(graph))
+    assert phase.equals(phase_canonicalize(siren, "phase"))
     batch = PhaseCanonicalize()(collate([to_graph(siren), to_graph(networks()[1])]))
     assert torch.equal(batch.x[: graph.num_nodes], to_graph(phase_canonicalize(siren)).x)
+
+
+def test_sign_augmentation_acts_under_the_phase_form_and_is_undone_by_the_full_form():
+    siren = phase_canonicalize(networks()[3], "phase")
+    graph = to_graph(siren)
+    flips = RandomSymmetry(permute=False, seed=2, canonicalize="phase")
+    moved = from_graph(flips(graph))
+    torch.testing.assert_close(forward(moved, inputs(siren)), forward(siren, inputs(siren)), rtol=1e-9, atol=1e-9)
+    assert not moved.equals(siren)
+    undone = from_graph(RandomSymmetry(permute=False, seed=2, canonicalize="full")(graph))
+    assert undone.equals(phase_canonicalize(siren, "full"))
+
+
+def test_canonical_forms_are_checked():
+    with pytest.raises(ValueError, match="needs form 'phase' or 'full'"):
+        PhaseCanonicalize("none")
+    with pytest.raises(ValueError, match="none, phase, full"):
+        RandomSymmetry(canonicalize=True)
 
 
 def test_graphs_without_a_dataset_row_draw_by_their_position_in_the_batch():

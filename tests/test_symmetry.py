@@ -118,6 +118,32 @@ def test_sign_flipped_sirens_canonicalize_to_identical_weights():
     assert rel_err(forward(phase_canonicalize(a), x), forward(net, x)) < 1e-9
 
 
+def test_phase_form_undoes_wraps_keeps_signs_and_preserves_forward():
+    net, x = siren_and_grid()
+    phase = phase_canonicalize(net, "phase")
+    assert rel_err(forward(phase, x), forward(net, x)) < 1e-9
+    z = torch.cat([phase.w0 * b for b in phase.biases[:-1]])
+    assert (z >= -math.pi / 2).all() and (z < math.pi / 2).all() and (z < 0).any()
+    assert phase_canonicalize(phase, "phase").equals(phase)
+    assert phase_canonicalize(phase, "full").equals(phase_canonicalize(net, "full"))
+    assert phase_canonicalize(net, "none").equals(net)
+
+
+def test_phase_form_leaves_sign_orbits_apart_and_full_form_merges_them():
+    net, x = siren_and_grid()
+    flipped = random_symmetry(phase_canonicalize(net, "phase"), gen(3), permute=False)
+    assert rel_err(forward(flipped, x), forward(net, x)) < 1e-9
+    assert phase_canonicalize(flipped, "phase").equals(flipped)
+    assert not flipped.equals(phase_canonicalize(net, "phase"))
+    assert phase_canonicalize(flipped, "full").equals(phase_canonicalize(net, "full"))
+
+
+def test_unknown_canonical_form_is_refused():
+    net, _ = siren_and_grid()
+    with pytest.raises(ValueError, match="none, phase, full"):
+        phase_canonicalize(net, "signs")
+
+
 def test_phase_canonicalize_rejects_other_activations():
     with pytest.raises(ValueError, match="sine network"):
         phase_canonicalize(random_mlp([2, 4, 1], "tanh", generator=gen()))

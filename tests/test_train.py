@@ -133,6 +133,35 @@ def test_interrupted_run_resumes_to_exactly_the_uninterrupted_result(tmp_path, a
     assert (tmp_path / "full" / "predictions.csv").read_text() == (tmp_path / "cut" / "predictions.csv").read_text()
 
 
+def test_early_stopping_ends_after_patience_epochs_without_a_better_validation_metric(tmp_path):
+    ds = cnn_dataset()
+    stopped = train("genpred-relu", ToyMetanet, ds, seed=0, out_dir=tmp_path / "stop",
+                    config=config(epochs=30, patience=2))
+    assert stopped["stopped_epoch"] < 30 and stopped["epochs"] == 30
+    assert stopped["stopped_epoch"] - stopped["best_epoch"] == 2
+    assert read_history(tmp_path / "stop")["epoch"].tolist() == list(range(1, stopped["stopped_epoch"] + 1))
+    short = train("genpred-relu", ToyMetanet, ds, seed=0, out_dir=tmp_path / "short",
+                  config=config(epochs=stopped["stopped_epoch"]))
+    for key in ("test", "val", "best_epoch"):  # the same epochs as a run of that length: the same result
+        assert stopped[key] == short[key], key
+    late = train("genpred-relu", ToyMetanet, ds, seed=0, out_dir=tmp_path / "late",
+                 config=config(epochs=30, patience=2, min_epochs=stopped["stopped_epoch"] + 3))
+    assert late["stopped_epoch"] >= stopped["stopped_epoch"] + 3
+
+
+def test_an_early_stopped_run_resumes_to_exactly_the_uninterrupted_result(tmp_path):
+    ds = cnn_dataset()
+    cfg = config(epochs=30, patience=2)
+    full = train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "full", config=cfg)
+    assert full["stopped_epoch"] > 2
+    assert train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "cut", config=cfg,
+                 stop_after_epoch=2) is None
+    resumed = train("genpred-mixed", ToyMetanet, ds, seed=3, out_dir=tmp_path / "cut", config=cfg)
+    for key in ("test", "val", "best_epoch", "stopped_epoch"):
+        assert resumed[key] == full[key], key
+    assert read_history(tmp_path / "cut").equals(read_history(tmp_path / "full"))
+
+
 def dvclive_rows(run_dir):
     """Every DVCLive metric file of a run: {path below dvclive/: [row without the timestamp column, ...]}."""
     out = {}

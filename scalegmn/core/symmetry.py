@@ -132,8 +132,23 @@ def random_symmetry(
     return apply_symmetry(net, transform)
 
 
-def canonicalize_phases(weights: WeightBatch, w0: Tensor) -> WeightBatch:
+#: Canonical forms of sine networks: ``none`` (as they are), ``phase`` (every hidden ``w0 b`` shifted by a multiple
+#: of ``pi`` into ``[-pi/2, pi/2)``; signs as training left them) and ``full`` (``phase``, then every neuron with a
+#: negative ``w0 b`` negated: one member of every sign orbit).
+CANONICAL_FORMS: tuple[str, ...] = ("none", "phase", "full")
+
+
+def check_canonical_form(form: str) -> str:
+    """``form`` if it is one of :data:`CANONICAL_FORMS`, else ``ValueError``."""
+    if form not in CANONICAL_FORMS:
+        raise ValueError(f"canonical form must be one of {', '.join(CANONICAL_FORMS)}, got {form!r}")
+    return form
+
+
+def canonicalize_phases(weights: WeightBatch, w0: Tensor, form: str = "full") -> WeightBatch:
     """:func:`phase_canonicalize` of every network of a batch of sine networks (``w0`` ``(B,)``)."""
+    if check_canonical_form(form) == "none":
+        return weights
     ws, bs = list(weights.weights), list(weights.biases)
     w0 = w0.to(bs[0].device)
     w0_b = w0.to(bs[0].dtype).view(-1, 1)
@@ -142,26 +157,29 @@ def canonicalize_phases(weights: WeightBatch, w0: Tensor) -> WeightBatch:
         w, b = ws[l], bs[l]
         k = torch.floor(w0_b * b / math.pi + 0.5)
         b = torch.where(k != 0, b - k * half_turn, b)
-        row = torch.where(w0_b * b < 0, -1.0, 1.0).to(b.dtype)  # negate the neuron: sin(-z) = -sin(z)
-        parity = 1.0 - 2.0 * torch.remainder(k, 2)  # (-1)^k from the shift by k*pi
-        sign = row * parity.to(b.dtype)
-        ws[l] = w * _along(row, 1, w.dim())
-        bs[l] = b * row
+        parity = (1.0 - 2.0 * torch.remainder(k, 2)).to(b.dtype)  # (-1)^k from the shift by k*pi
+        if form == "full":
+            row = torch.where(w0_b * b < 0, -1.0, 1.0).to(b.dtype)  # negate the neuron: sin(-z) = -sin(z)
+            ws[l] = w * _along(row, 1, w.dim())
+            b = b * row
+            parity = parity * row
+        bs[l] = b
         ident = torch.arange(b.shape[1], device=b.device).expand(b.shape[0], -1)
-        ws[l + 1] = _incoming(ws[l + 1], ident, sign, _flatten_size_into(weights, l + 1))
+        ws[l + 1] = _incoming(ws[l + 1], ident, parity, _flatten_size_into(weights, l + 1))
     return WeightBatch(weights.arch, ws, bs)
 
 
-def phase_canonicalize(net: NetworkWeights) -> NetworkWeights:
-    """Canonical phase of every hidden sine neuron; the function is unchanged.
+def phase_canonicalize(net: NetworkWeights, form: str = "full") -> NetworkWeights:
+    """A canonical form (:data:`CANONICAL_FORMS`) of every hidden sine neuron; the function is unchanged.
 
-    A hidden neuron computes ``sin(z)`` with ``z = w0 (W x + b)``. Using ``sin(z + k pi) = (-1)^k sin(z)``
-    and ``sin(-z) = -sin(z)``, its phase ``w0 b`` is first shifted by ``k pi`` into ``[-pi/2, pi/2)`` and
-    then, if negative, the neuron's incoming weights and bias are negated. Each sign change is compensated
-    on the neuron's outgoing weights. Afterwards every hidden ``w0 b`` lies in ``[0, pi/2]``. The output
-    layer is left as it is.
+    A hidden neuron computes ``sin(z)`` with ``z = w0 (W x + b)``. Using ``sin(z + k pi) = (-1)^k sin(z)``, its
+    phase ``w0 b`` is shifted by ``k pi`` into ``[-pi/2, pi/2)`` (``phase``); ``full`` then negates the
+    neuron's incoming weights and bias if the phase is negative (``sin(-z) = -sin(z)``), so every hidden
+    ``w0 b`` lies in ``[0, pi/2]``. Each sign change is compensated on the neuron's outgoing weights; the output
+    layer is left as it is. ``phase`` removes the periodicity, which no metanetwork here is built for; ``full``
+    also removes the sign symmetry that ScaleGMN is invariant to by construction.
     """
     if net.activation != "sine":
         raise ValueError(f"phase canonicalization needs a sine network, got activation {net.activation!r}")
     w0 = torch.tensor([net.w0], dtype=torch.float64, device=net.biases[0].device)
-    return canonicalize_phases(WeightBatch.from_networks([net]), w0).networks([net])[0]
+    return canonicalize_phases(WeightBatch.from_networks([net]), w0, form).networks([net])[0]

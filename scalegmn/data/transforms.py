@@ -6,8 +6,9 @@ when it has none; ``copy``: the
 batch's ``copy_number`` attribute when present, else 1), so the same graph gets the same copy in a resumed run
 and on every DDP rank; the same draw is repeated until :meth:`RandomSymmetry.set_epoch` moves to the next
 epoch (our loader calls it; with another loader call it once per epoch). In a batch, graphs
-with ``copy_number == 0`` are left as they are. :class:`PhaseCanonicalize` brings every sine network to its
-canonical phase. Both keep every other attribute (targets, ids) and never modify their input.
+with ``copy_number == 0`` are left as they are. :class:`PhaseCanonicalize` brings every sine network to a
+canonical form (``phase`` or ``full``, :data:`scalegmn.core.symmetry.CANONICAL_FORMS`). Both keep every other
+attribute (targets, ids) and never modify their input.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from scalegmn.core.symmetry import canonicalize_phases, sample_group_element, transform_weights
+from scalegmn.core.symmetry import canonicalize_phases, check_canonical_form, sample_group_element, transform_weights
 from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
 
@@ -54,17 +55,21 @@ def _with_weights(data: Data, groups: list[tuple[Tensor, WeightBatch]]) -> Data:
 @dataclass
 class RandomSymmetry:
     """A random permutation (``permute``) and scaling (``scale``: ``q = exp(U[-max_log_scale,
-    max_log_scale])`` for ReLU-like, ``±1`` for tanh/sine) of every hidden layer, then the canonical sine
-    phase if ``canonicalize``; see the module docstring for the draw."""
+    max_log_scale])`` for ReLU-like, ``±1`` for tanh/sine) of every hidden layer, then the sine networks'
+    ``canonicalize`` form (``none``, ``phase``: the signs drawn stay, ``full``: they are undone); see the module
+    docstring for the draw."""
 
     permute: bool = True
     scale: bool = True
     max_log_scale: float = math.log(4.0)
-    canonicalize: bool = False
+    canonicalize: str = "none"
     seed: int = 0
     epoch: int = 0
 
     accepts_batch = True
+
+    def __post_init__(self) -> None:
+        check_canonical_form(self.canonicalize)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -94,20 +99,21 @@ class RandomSymmetry:
             device = weights.weights[0].device
             moved = transform_weights(weights, [torch.stack(p).to(device) for p in perms],
                                       [torch.stack(q).to(device) for q in scales])
-            if self.canonicalize:
-                moved = _canonical(moved, indices, activations, _per_graph(data, "w0", 1.0, torch.float64), copies)
+            if self.canonicalize != "none":
+                moved = _canonical(moved, indices, activations, _per_graph(data, "w0", 1.0, torch.float64),
+                                   self.canonicalize, copies)
             groups.append((indices, moved))
         return _with_weights(data, groups)
 
 
-def _canonical(weights: WeightBatch, indices: Tensor, activations: list[str], w0: Tensor,
+def _canonical(weights: WeightBatch, indices: Tensor, activations: list[str], w0: Tensor, form: str,
                only: Tensor | None = None) -> WeightBatch:
-    """The sine networks of a group (and, with ``only``, those with ``only > 0``) phase-canonicalized."""
+    """The sine networks of a group (and, with ``only``, those with ``only > 0``) in canonical ``form``."""
     rows = indices.cpu().tolist()
     pick = torch.tensor([activations[g] == "sine" and (only is None or int(only[g]) > 0) for g in rows])
     if not bool(pick.any()):
         return weights
-    canonical = canonicalize_phases(weights, w0[indices.cpu()])
+    canonical = canonicalize_phases(weights, w0[indices.cpu()], form)
     mask = pick.to(weights.weights[0].device)
     return WeightBatch(weights.arch,
                        [torch.where(mask.view(-1, *[1] * (a.dim() - 1)), a, b)
@@ -117,17 +123,23 @@ def _canonical(weights: WeightBatch, indices: Tensor, activations: list[str], w0
 
 @dataclass
 class PhaseCanonicalize:
-    """Every sine network in its canonical phase (:func:`scalegmn.core.symmetry.phase_canonicalize`); other
-    activations are left as they are."""
+    """Every sine network in canonical ``form`` (``phase`` or ``full``,
+    :func:`scalegmn.core.symmetry.phase_canonicalize`); other activations are left as they are."""
+
+    form: str = "full"
 
     accepts_batch = True
+
+    def __post_init__(self) -> None:
+        if check_canonical_form(self.form) == "none":
+            raise ValueError("PhaseCanonicalize needs form 'phase' or 'full' (for 'none' use no transform)")
 
     def __call__(self, data: Data) -> Data:
         activations = _activations(data)
         if "sine" not in activations:
             return data
         w0 = _per_graph(data, "w0", 1.0, torch.float64)
-        return _with_weights(data, [(indices, _canonical(weights, indices, activations, w0))
+        return _with_weights(data, [(indices, _canonical(weights, indices, activations, w0, self.form))
                                     for indices, weights in WeightBatch.from_graphs(data)])
 
 
@@ -152,7 +164,7 @@ class AugmentConfig:
         if not (self.max_log_scale >= 0 and math.isfinite(self.max_log_scale)):
             raise ValueError(f"max_log_scale must be finite and >= 0, got {self.max_log_scale}")
 
-    def transform(self, seed: int, canonicalize: bool) -> RandomSymmetry | None:
+    def transform(self, seed: int, canonicalize: str = "none") -> RandomSymmetry | None:
         """The transform that draws the copies (``None`` without copies)."""
         if not self.copies:
             return None

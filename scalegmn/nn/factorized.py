@@ -24,10 +24,10 @@ class EdgeGates(nn.Module):
     ``MLP([inv(h_i) ‖ inv(h_j)])`` in product form, so that edges are never materialised).
     """
 
-    def __init__(self, dim: int, directions: int, inv_layers: int) -> None:
+    def __init__(self, dim: int, directions: int, inv_layers: int, layer_norm: bool = True) -> None:
         super().__init__()
         self.directions = directions
-        self.inv = ScaleInv(dim, dim, 2 * directions * dim, inv_layers)
+        self.inv = ScaleInv(dim, dim, 2 * directions * dim, inv_layers, layer_norm=layer_norm)
 
     def forward(self, h: Tensor, mode: Tensor) -> list[tuple[Tensor, Tensor]]:
         """Per direction ``(α, β)``, each ``(N, d)``; 1 plus a learned invariant."""
@@ -56,22 +56,24 @@ class Message(nn.Module):
 class NodeUpdate(nn.Module):
     """``h_i <- h_i + ScaleEq([h_i ‖ m_i^fwd (‖ m_i^bwd)])``: every input scales by ``q_i``."""
 
-    def __init__(self, dim: int, directions: int, inv_layers: int) -> None:
+    def __init__(self, dim: int, directions: int, inv_layers: int, layer_norm: bool = True) -> None:
         super().__init__()
-        self.eq = ScaleEq((1 + directions) * dim, dim, dim, inv_layers)
+        self.eq = ScaleEq((1 + directions) * dim, dim, dim, inv_layers, layer_norm=layer_norm)
 
     def forward(self, h: Tensor, messages: list[Tensor], mode: Tensor) -> Tensor:
         return h + self.eq(torch.cat([h] + messages, dim=-1), mode)
 
 
 class FactorizedLayer(nn.Module):
-    """Edge update, forward (and backward) messages, node update; ``(N, d) -> (N, d)``."""
+    """Edge update, forward (and backward) messages, node update; ``(N, d) -> (N, d)``. ``layer_norm``: LayerNorm
+    in the invariant heads of the gates and the update (before the sign symmetrization ``ρ(z) + ρ(-z)``, which
+    without it starts nearly flat: it changes only by about ``z²``)."""
 
-    def __init__(self, dim: int, edge_dim: int, directions: int, inv_layers: int) -> None:
+    def __init__(self, dim: int, edge_dim: int, directions: int, inv_layers: int, layer_norm: bool = True) -> None:
         super().__init__()
-        self.gates = EdgeGates(dim, directions, inv_layers)
+        self.gates = EdgeGates(dim, directions, inv_layers, layer_norm)
         self.messages = nn.ModuleList(Message(dim, edge_dim) for _ in range(directions))
-        self.update = NodeUpdate(dim, directions, inv_layers)
+        self.update = NodeUpdate(dim, directions, inv_layers, layer_norm)
 
     def forward(self, h: Tensor, mode: Tensor, ops: list[EdgeOperator]) -> Tensor:
         gates = self.gates(h, mode)

@@ -35,8 +35,12 @@ class ScaleGMNConfig:
     gate_layers: the same for the per-edge gates of the per-edge layer (its messages' ScaleEq gates and
         the edge update's ``φ``); ``0`` makes each gate one canonicalized SiLU layer.
     residual: per-edge layers add their input states to the updates.
-    layer_norm: LayerNorm before every SiLU of the per-edge layers' MLPs and gates and of the readout
-        (as the official code's MLPs; inside gates it only sees invariant features).
+    layer_norm: LayerNorm before every SiLU of the layers' MLPs and invariant gates (per-edge and factorized)
+        and of the readout (as the official code's MLPs; inside gates it only sees invariant features, so the
+        symmetrized sign gates ``ρ(z) + ρ(-z)`` do not start flat).
+    dropout: dropout on the node states after every message-passing layer while training (the official
+        ``gnn_args.dropout``, 0.2 on INRs; elementwise, so it commutes with the scalings and, in
+        distribution, with the permutations).
     readout: ``deepsets`` or ``output`` (invariant models).
     max_layers: the deepest input network (weight layers) the model accepts; default ``max(8, example's)``.
     recip_eps: ``ε`` of the stable reciprocal ``w / max(‖w‖², ε)`` (exact for
@@ -55,6 +59,7 @@ class ScaleGMNConfig:
     gate_layers: int = 0
     residual: bool = True
     layer_norm: bool = True
+    dropout: float = 0.0
     readout: str = "deepsets"
     inv_layers: int = 1
     readout_layers: int = 2
@@ -95,6 +100,8 @@ class ScaleGMN(ScaledInputs, nn.Module):
             raise ValueError(f"unknown ScaleGMN config keys: {', '.join(sorted(unknown))}")
         cfg = ScaleGMNConfig(**config)
         check_symmetry_name(cfg.symmetry)
+        if not 0.0 <= cfg.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {cfg.dropout}")
         if cfg.edges not in EDGE_KINDS:
             raise ValueError(f"unknown edges {cfg.edges!r}; expected one of {', '.join(EDGE_KINDS)}")
         self.config = cfg
@@ -124,15 +131,16 @@ class ScaleGMN(ScaledInputs, nn.Module):
             )
         else:
             self.layers = nn.ModuleList(
-                FactorizedLayer(d, self.edge_dim, directions, cfg.inv_layers) for _ in range(cfg.layers)
+                FactorizedLayer(d, self.edge_dim, directions, cfg.inv_layers, cfg.layer_norm) for _ in range(cfg.layers)
             )
+        self.dropout = nn.Dropout(cfg.dropout)
         if cfg.equivariant and self.per_edge:
             self.head: nn.Module = EdgeStateHead(d, self.edge_dim)
         elif cfg.equivariant:
-            self.head = EquivariantHead(d, self.edge_dim, cfg.inv_layers, self.reciprocal)
+            self.head = EquivariantHead(d, self.edge_dim, cfg.inv_layers, self.reciprocal, cfg.layer_norm)
         else:
             self.head = InvariantReadout(cfg.readout, d, self.n_in, self.n_out, out_dim, cfg.readout_layers,
-                                         cfg.inv_layers, cfg.layer_norm and self.per_edge)
+                                         cfg.inv_layers, cfg.layer_norm)
 
     def _edge_attr(self, data) -> Tensor:
         attr = data.edge_attr.to(self.embed.mult.dtype)
@@ -156,12 +164,13 @@ class ScaleGMN(ScaledInputs, nn.Module):
             e = attr.index_select(0, graph.order)
             for layer in self.layers:
                 h, e = layer(h, e, graph)
+                h = self.dropout(h)
             if self.config.equivariant:
                 return self.head(h, e.index_select(0, graph.restore), data)
         else:
             ops = edge_operators(data, attr, self.reciprocal, self.config.bidirectional)
             for layer in self.layers:
-                h = layer(h, mode, ops)
+                h = self.dropout(layer(h, mode, ops))
             if self.config.equivariant:
                 return self.head(h, mode, data, attr)
         return self.head(h, mode, data, self.embed.add[data.node_type])

@@ -81,13 +81,14 @@ class EquivariantHead(nn.Module):
     ``node_out_i = Γ_n h_i`` (zero on input nodes, which have no bias). For an edge ``j -> i``,
     ``edge_out_ij = w_ij ⊙ (ρ_i ⊙ σ_j) M + ((Γ_a h_i) ⊙ r(Γ_b h_j)) N`` with ``ρ, σ`` invariant,
     ``r`` the stable reciprocal (scales by ``1/q_j``; identity on nodes without scaling symmetry): both
-    terms scale by ``q_i / q_j``. Only this head materialises ``E x d`` tensors, once.
+    terms scale by ``q_i / q_j``; ``layer_norm``: LayerNorm in ``ρ, σ``'s invariant head. Only this head
+    materialises ``E x d`` tensors, once.
     """
 
-    def __init__(self, dim: int, edge_dim: int, inv_layers: int, reciprocal) -> None:
+    def __init__(self, dim: int, edge_dim: int, inv_layers: int, reciprocal, layer_norm: bool = False) -> None:
         super().__init__()
         self.node = nn.Linear(dim, 1, bias=False)
-        self.inv = ScaleInv(dim, dim, 2 * dim, inv_layers)
+        self.inv = ScaleInv(dim, dim, 2 * dim, inv_layers, layer_norm=layer_norm)
         self.mix = nn.Linear(dim, edge_dim, bias=False)
         self.gamma = nn.Linear(dim, 2 * dim, bias=False)
         self.out = nn.Linear(dim, edge_dim, bias=False)

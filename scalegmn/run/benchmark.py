@@ -210,14 +210,15 @@ def collect_results(run_dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
 
 def results_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
     """Tidy table, one row per run: identity, status, ``test_<metric>``/``val_<metric>`` columns, best
-    epoch, epochs, wall seconds, parameter count, training throughput and device."""
+    epoch, epochs (the budget), the epoch it stopped at, wall seconds, parameter count, training throughput and
+    device."""
     rows = []
     for r in results:
         row = {k: r.get(k) for k in ("task", "method", "seed", "status")}
         row |= {f"test_{k}": v for k, v in (r.get("test") or {}).items()}
         row |= {f"val_{k}": v for k, v in (r.get("val") or {}).items()}
-        row |= {k: r.get(k) for k in ("best_epoch", "epochs", "wall_seconds", "num_params", "train_graphs_per_s",
-                                      "device")}
+        row |= {k: r.get(k) for k in ("best_epoch", "epochs", "stopped_epoch", "wall_seconds", "num_params",
+                                      "train_graphs_per_s", "device")}
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from scalegmn.config import ConfigError, check_keys, from_mapping
+from scalegmn.core.symmetry import CANONICAL_FORMS
 from scalegmn.data.transforms import AugmentConfig
 from scalegmn.tasks import TASK_OPTION_KEYS, TASKS
 
@@ -26,8 +27,15 @@ class TrainConfig:
 ``warmup_steps`` (optimizer steps, as the official configs give it) is set; ``schedule`` is the learning rate
     after it (``constant``, as the official configs, or ``cosine``: annealed to 0 at the last step). ``augment``:
     random symmetry copies of the training networks drawn on the fly from the run's seed
-    (:class:`scalegmn.data.transforms.AugmentConfig`); ``canonicalize``: every sine network of every split
-    (and every copy) in its canonical phase.
+    (:class:`scalegmn.data.transforms.AugmentConfig`); ``canonicalize``: the canonical form of every sine network
+    of every split (and every copy): ``none`` (as trained), ``phase`` (``w0 b`` shifted into ``[-pi/2, pi/2)``,
+    signs kept) or ``full`` (``phase`` plus one sign per neuron: removes the sign symmetry);
+    :data:`scalegmn.core.symmetry.CANONICAL_FORMS`.
+
+    ``patience``: stop once that many epochs in a row brought no better validation selection metric (``None``:
+    train every epoch; the official configs use 50 of 200), never before ``min_epochs``; the result is the test
+    metric at the best validation epoch either way, and records ``stopped_epoch``. The warm-up and the cosine
+    schedule are laid out over ``epochs``, so a stopped run trained exactly the first epochs of the full one.
 
     ``task_options`` holds the task's own options (its :attr:`~scalegmn.tasks.Task.options_type`, e.g.
     ``image_size`` of ``inr-editing``, ``normalize_target`` of generalization prediction); they may be given
@@ -44,6 +52,8 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     warmup_steps: int | None = None
     schedule: str = "constant"
+    patience: int | None = None
+    min_epochs: int = 0
     amp: bool = False
     amp_dtype: str = "bfloat16"
     compile: bool = False
@@ -51,7 +61,7 @@ class TrainConfig:
     num_threads: int = 0
     cache_graphs: bool = True
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    canonicalize: bool = False
+    canonicalize: str = "none"
     find_unused_parameters: bool = True
     progress: bool = True
     model: dict[str, Any] = field(default_factory=dict)
@@ -66,6 +76,9 @@ class TrainConfig:
             (self.warmup_steps is None or self.warmup_steps >= 0, "warmup_steps", ">= 0 or null"),
             (self.amp_dtype in AMP_DTYPES, "amp_dtype", f"one of {', '.join(AMP_DTYPES)}"),
             (self.schedule in SCHEDULES, "schedule", f"one of {', '.join(SCHEDULES)}"),
+            (self.patience is None or self.patience >= 1, "patience", ">= 1 or null"),
+            (self.min_epochs >= 0, "min_epochs", ">= 0"),
+            (self.canonicalize in CANONICAL_FORMS, "canonicalize", f"one of {', '.join(CANONICAL_FORMS)}"),
         ]
         for ok, key, rule in checks:
             if not ok:

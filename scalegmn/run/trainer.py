@@ -187,10 +187,10 @@ class Trainer:
         (this rank's rows); all share the dataset, canonicalized when asked."""
         cfg, ctx = self.config, self.ctx
         data = self.dataset
-        if cfg.canonicalize:
+        if cfg.canonicalize != "none":
+            canonical = PhaseCanonicalize(cfg.canonicalize)
             data = copy.copy(data)
-            data.transform = PhaseCanonicalize() if data.transform is None else Compose([data.transform,
-                                                                                        PhaseCanonicalize()])
+            data.transform = canonical if data.transform is None else Compose([data.transform, canonical])
         augment = cfg.augment.transform(seed, cfg.canonicalize)
         loaders = {"train": GraphLoader(data, self.splits["train"], cfg.batch_size, shuffle=True, seed=seed,
                                         copies=cfg.augment.copies, augment=augment, world_size=ctx.world_size,
@@ -299,6 +299,13 @@ class Trainer:
             with atomic_file(self.out_dir / CHECKPOINT) as tmp:
                 torch.save(state, tmp)
 
+    def patience_spent(self, state: dict[str, Any]) -> bool:
+        """Whether early stopping ends the run after ``state["epoch"]`` epochs (``TrainConfig.patience``; a
+        function of the state alone, so every DDP rank and a resumed run decide alike)."""
+        cfg = self.config
+        return (cfg.patience is not None and state["epoch"] >= cfg.min_epochs
+                and state["epoch"] - state["best_epoch"] >= cfg.patience)
+
     def run(self, resume: bool, stop_after_epoch: int | None) -> dict[str, Any] | None:
         cfg = self.config
         objective = self.objective
@@ -322,6 +329,8 @@ class Trainer:
         bar = tqdm(total=total, initial=len(self.splits["train"]) * state["epoch"], unit="graph", disable=not show,
                    desc=f"{self.task.name}/{self.method}/seed{self.seed}", leave=False)
         for epoch in range(state["epoch"], cfg.epochs):
+            if self.patience_spent(state):  # checked first: a run resumed after its last epoch stops here too
+                break
             train_loss, graphs, seconds = self.train_epoch(epoch, bar)
             val = self.evaluate("val")
             state["train_seconds"] += seconds
@@ -343,7 +352,8 @@ class Trainer:
                                   "rng": rng_state()})
             if log is not None:  # after the checkpoint: a kill in between is repaired when the run resumes
                 log.log_epoch(row)
-            if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < cfg.epochs:
+            if (stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < cfg.epochs
+                    and not self.patience_spent(state)):
                 bar.close()
                 return None
         bar.close()
@@ -364,6 +374,7 @@ class Trainer:
             "val": state["best_val"],
             "best_epoch": state["best_epoch"],
             "epochs": cfg.epochs,
+            "stopped_epoch": state["epoch"],
             "wall_seconds": wall,
             "num_params": self.num_params,
             "train_graphs_per_s": state["train_graphs"] / max(state["train_seconds"], 1e-9),
@@ -384,7 +395,10 @@ class Trainer:
 
 def summary_line(result: dict[str, Any], selection: str) -> str:
     """One line: run, epochs, best epoch, val/test selection metric, seconds, graphs/s."""
-    return (f"train {result['task']}/{result['method']}/seed{result['seed']}: {result['epochs']} epochs "
+    stopped = result.get("stopped_epoch", result["epochs"])
+    trained = f"{result['epochs']} epochs" if stopped == result["epochs"] else \
+        f"{stopped} of {result['epochs']} epochs (early stop)"
+    return (f"train {result['task']}/{result['method']}/seed{result['seed']}: {trained} "
             f"(best {result['best_epoch']}), val {selection} {result['val'][selection]:.4f}, "
             f"test {selection} {result['test'][selection]:.4f}; {result['wall_seconds']:.1f} s, "
             f"{result['train_graphs_per_s']:.0f} graphs/s on {result['device']}, {result['num_params']} params")
@@ -396,8 +410,8 @@ def result_without_metrics(task: str, method: str, seed: int, status: str, reaso
     """The result record of a run without results: ``not_applicable`` (the model cannot do the task, e.g.
     editing with an invariant model) or ``failed`` (``reason``: the error)."""
     return {"task": task, "method": method, "seed": seed, "status": status, "reason": reason,
-            "test": {}, "val": {}, "best_epoch": None, "epochs": 0, "wall_seconds": 0.0, "num_params": None,
-            "train_graphs_per_s": None, "device": None, "config": None if config is None else asdict(config),
+            "test": {}, "val": {}, "best_epoch": None, "epochs": 0, "stopped_epoch": 0, "wall_seconds": 0.0,
+            "num_params": None, "train_graphs_per_s": None, "device": None, "config": None if config is None else asdict(config),
             "fingerprint": fingerprint}
 
 
