@@ -87,10 +87,13 @@ def test_check_symmetry_command_rejects_unknown_models():
 def test_bench_train_command_reports_graphs_per_second(tmp_path):
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(app, ["bench-train", "--model", "scalegmn,scalegmn-fast", "--arch", "digits-cnn",
-                                      "--batch-size", "4", "--steps", "1", "--warmup", "1", "--repeats", "2",
+                                      "--arch", "digits-inr", "--batch-size", "4", "--steps", "1", "--warmup", "1", "--repeats", "2",
                                       "--threads", "1", "-c", "hidden=8", "-c", "layers=1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "graphs/s" in result.output and "vs -fast" in result.output
     rows = json.loads(out.read_text())
-    assert [r["model"] for r in rows] == ["scalegmn", "scalegmn-fast"]
-    assert all(r["architecture"] == "digits-cnn" and r["best"] > 0 and len(r["graphs_per_s"]) == 2 for r in rows)
+    assert [(r["model"], r["architecture"]) for r in rows] == [
+        ("scalegmn", "digits-cnn"), ("scalegmn-fast", "digits-cnn"), ("scalegmn", "digits-inr"),
+        ("scalegmn-fast", "digits-inr")]
+    assert all(r["best"] > 0 and len(r["graphs_per_s"]) == 2 for r in rows)
+    assert rows[2]["nodes_per_graph"] == 2 + 32 + 32 + 1 and rows[2]["edges_per_graph"] == 2 * 32 + 32 * 32 + 32

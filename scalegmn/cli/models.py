@@ -73,7 +73,8 @@ def check_symmetry_cmd(
 def bench_train_cmd(
     model: str = typer.Option("scalegmn,scalegmn-fast,scalegmn-b,scalegmn-b-fast",
                               help="Comma-separated registered model names or import paths, run interleaved."),
-    arch: list[str] = typer.Option(["small-cnn-zoo"], help="Architecture(s) to benchmark: small-cnn-zoo, digits-cnn."),
+    arch: list[str] = typer.Option(["small-cnn-zoo"], help="Architecture(s) to benchmark: small-cnn-zoo, digits-cnn (ReLU CNNs), "
+                                                      "digits-inr (SIRENs 2-32-32-1)."),
     batch_size: int = typer.Option(64, help="Graphs per batch."),
     steps: int = typer.Option(10, help="Timed training steps per repeat."),
     warmup: int = typer.Option(2, help="Untimed warm-up steps."),
@@ -83,7 +84,7 @@ def bench_train_cmd(
     config: list[str] = typer.Option([], "--config", "-c", help="Model config key=value (repeatable)."),
     out: Path | None = typer.Option(None, help="Write the results as JSON here."),
 ) -> None:
-    """Training throughput (graphs/s, forward + backward + AdamW step) on random ReLU CNN graphs; a model
+    """Training throughput (graphs/s, forward + backward + AdamW step) on random ReLU CNN or SIREN graphs; a model
     and its ``-fast`` (factorized) variant are printed side by side with their speed ratio."""
     from scalegmn.diagnostics.throughput import benchmark_training, speed_ratios
 

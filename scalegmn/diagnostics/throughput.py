@@ -10,14 +10,23 @@ from dataclasses import dataclass, field
 
 import torch
 
-from scalegmn.core.random_networks import random_cnn
+from scalegmn.core.random_networks import random_cnn, random_siren
 from scalegmn.core.graph import collate, to_graph
 from scalegmn.runtime import retain_freed_memory
 
-BENCH_ARCHITECTURES: dict[str, tuple[int, ...]] = {
+BENCH_ARCHITECTURES: dict[str, tuple[int, ...]] = {  # CNN channels (10 classes), or the SIREN's layer sizes
     "small-cnn-zoo": (1, 16, 16, 16),
     "digits-cnn": (1, 8, 8, 8),
+    "digits-inr": (2, 32, 32, 1),
 }
+
+
+def bench_network(architecture: str, generator: torch.Generator):
+    """A random float32 network of a benchmark architecture: a ReLU CNN, or a SIREN for ``*-inr``."""
+    sizes = BENCH_ARCHITECTURES[architecture]
+    if architecture.endswith("-inr"):
+        return random_siren(sizes, generator=generator, dtype=torch.float32, output_offset=0.5)
+    return random_cnn(sizes, 10, generator=generator, dtype=torch.float32)
 
 
 @dataclass
@@ -93,8 +102,7 @@ def _run(names, architecture, batch_size, steps, warmup, repeats, threads, seed,
     from scalegmn.registry import build_model
 
     gen = torch.Generator().manual_seed(seed)
-    graphs = [to_graph(random_cnn(BENCH_ARCHITECTURES[architecture], 10, generator=gen, dtype=torch.float32))
-              for _ in range(batch_size)]
+    graphs = [to_graph(bench_network(architecture, gen)) for _ in range(batch_size)]
     batch = collate(graphs)
     target = torch.randn(batch_size, 1, generator=gen)
     results, steppers = [], []

@@ -52,9 +52,9 @@ class InvariantReadout(nn.Module):
             b = _num_graphs(data)
             hidden = data.hidden_mask
             idx = graph_vector(data)[hidden]
-            pooled = torch.zeros(b, h.shape[1], dtype=h.dtype, device=h.device)
-            pooled.index_add_(0, idx, self.phi(h[hidden], mode[hidden]))
-            count = torch.bincount(idx, minlength=b).clamp_min(1).unsqueeze(1).to(h.dtype)
+            inv = self.phi(h[hidden], mode[hidden])  # under autocast it may be of a lower precision than h
+            pooled = inv.new_zeros(b, h.shape[1]).index_add_(0, idx, inv)
+            count = torch.bincount(idx, minlength=b).clamp_min(1).unsqueeze(1).to(inv.dtype)
             feats.append(pooled / count)
         return self.mlp(torch.cat(feats, dim=-1))
 
