@@ -9,12 +9,17 @@ is a permutation seeded by ``(seed, epoch)``; the epoch advances after each pass
 :meth:`GraphLoader.set_epoch`. Items are cut into global batches of ``batch_size``; under DDP the last one
 is cut to a multiple of ``world_size`` and rank ``r`` takes items ``r, r + W, ...`` of every batch.
 Batches carry ``copy_number`` ``(B,)`` (0: the network as it is). ``cache`` keeps each decoded graph in memory
-after its first use (only for datasets whose own ``transform`` is deterministic).
+after its first use (only for datasets whose own ``transform`` is deterministic). When every position's graph
+as it is is fixed (the graphs are cached, or the dataset has no transform), batches also carry
+``dataset_view``, a string naming those graphs (the dataset's fingerprint and transform): a model may keep
+features of its rows with ``copy_number == 0`` by ``dataset_row`` under that name
+(:class:`scalegmn.nn.feature_cache.FeatureCache`). Whoever changes a batch's copy-0 graphs drops it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 import torch
@@ -89,16 +94,29 @@ class GraphLoader:
     def __len__(self) -> int:
         return len(self.batch_sizes())
 
+    @cached_property
+    def dataset_view(self) -> str | None:
+        """The name of every position's graph as it is (see the module docstring); ``None`` when a transform
+        may draw them anew."""
+        transform = self.dataset.transform
+        if transform is not None and self._cache is None:
+            return None
+        return f"{self.dataset.content_fingerprint()} {transform!r}"
+
     def _graphs(self, positions: Tensor) -> Batch:
         if self._cache is None:
-            return self.dataset.batch(positions)
-        graphs = []
-        for p in positions.tolist():
-            graph = self._cache.get(p)
-            if graph is None:
-                graph = self._cache[p] = self.dataset[p]
-            graphs.append(graph)
-        return collate_graphs(graphs)
+            batch = self.dataset.batch(positions)
+        else:
+            graphs = []
+            for p in positions.tolist():
+                graph = self._cache.get(p)
+                if graph is None:
+                    graph = self._cache[p] = self.dataset[p]
+                graphs.append(graph)
+            batch = collate_graphs(graphs)
+        if self.dataset_view is not None:
+            batch.dataset_view = self.dataset_view
+        return batch
 
     def networks(self, batch_size: int) -> Iterator[Batch]:
         """Every position once, in order, as it is (no symmetry copies, no sharding), ``batch_size`` at a
