@@ -5,15 +5,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from scalegmn.nn.input_scale import ScaledInputs
+from scalegmn.core.weight_batch import WeightBatch
+from scalegmn.nn.feature_cache import CachedNetworkFeatures, FeatureCache
 from scalegmn.nn.invariant import mlp
-from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
 
-class FlatMLP(ScaledInputs, nn.Module):
+class FlatMLP(CachedNetworkFeatures, nn.Module):
     """``(B, out_dim)`` from ``[W_0.flatten() ‖ b_0 ‖ W_1.flatten() ‖ ...]`` zero-padded to ``input_dim``
     (default: the example's parameter count); with ``normalize`` each layer divided by its RMS over the training
-    networks (:class:`~scalegmn.nn.input_scale.LayerScale`)."""
+    networks (:class:`~scalegmn.nn.input_scale.LayerScale`). The vectors of a dataset's networks as they are
+    are kept once built (:class:`~scalegmn.nn.feature_cache.FeatureCache`: ``input_dim`` floats per network).
+    """
 
     equivariant = False  # invariant only: (B, out_dim) outputs, no equivariant variant
     symmetries = ()  # a reference point: no symmetry
@@ -24,18 +26,18 @@ class FlatMLP(ScaledInputs, nn.Module):
         self.init_input_scale(example.arch.num_layers, normalize)
         self.input_dim = input_dim or int(WeightBatch.from_graphs(example)[0][1].flatten().shape[1])
         self.mlp = mlp(self.input_dim, hidden, out_dim, layers)
+        self.feature_cache = FeatureCache()
 
     def flatten(self, data) -> Tensor:
         """``(B, input_dim)`` parameter vectors."""
-        dtype = self.mlp[0].weight.dtype
-        out = torch.zeros(len(graph_architectures(data)), self.input_dim, dtype=dtype, device=data.x.device)
-        edge_attr, x = self.scaled_inputs(data)
-        for indices, group in WeightBatch.from_graphs(data, x, edge_attr):
-            flat = group.flatten()
-            if flat.shape[1] > self.input_dim:
-                raise ValueError(f"a network has {flat.shape[1]} parameters; the MLP takes at most {self.input_dim}")
-            out[indices, : flat.shape[1]] = flat.to(dtype)
-        return out
+        return self.cached_features(data, self.input_dim, self.mlp[0].weight.dtype, self._flat)
+
+    def _flat(self, group: WeightBatch) -> Tensor:
+        """``(B_a, P_a)`` parameter vectors of one architecture's networks."""
+        flat = group.flatten()
+        if flat.shape[1] > self.input_dim:
+            raise ValueError(f"a network has {flat.shape[1]} parameters; the MLP takes at most {self.input_dim}")
+        return flat
 
     def forward(self, data) -> Tensor:
         return self.mlp(self.flatten(data))
