@@ -24,7 +24,8 @@ def zoo(n=40, seed=0):
     g = torch.Generator().manual_seed(seed)
     nets = []
     for i in range(n):
-        net = random_cnn((1, 4, 4) if i % 3 else (1, 8, 8, 8), 10, ("relu", "tanh")[i % 2], generator=g)
+        net = random_cnn((1, 4, 4) if i % 3 else (1, 8, 8, 8), 10, ("relu", "tanh")[i % 2], generator=g,
+                         dtype=torch.float32)
         net.meta = {"id": f"cnn-{i}", "score": float(torch.rand((), generator=g))}
         nets.append(net)
     a, b = n * 3 // 5, n * 4 // 5

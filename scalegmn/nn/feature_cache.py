@@ -44,7 +44,7 @@ class FeatureCache:
     @torch.compiler.disable  # Python bookkeeping: a compiled model runs it eagerly
     def __call__(self, data: Any, compute: Compute, width: int, dtype: torch.dtype, state: Sequence[Tensor]) -> Tensor:
         """``(B, width)`` features of ``data``'s networks in ``dtype``: cached rows from the cache, the others
-        from ``compute(need)`` (rows ``need`` filled; ``None``: all), which must depend on nothing but the
+        from ``compute(need)`` (at least rows ``need`` filled; ``None``: all), which must depend on nothing but the
         rows' weights and ``state``."""
         view = getattr(data, "dataset_view", None)
         if view is None or data.x.requires_grad or data.edge_attr.requires_grad:
@@ -119,11 +119,10 @@ class CachedNetworkFeatures(ScaledInputs):
             out = torch.zeros(len(graph_architectures(data)), width, dtype=dtype, device=data.x.device)
             edge_attr, x = self.scaled_inputs(data)
             for indices, group in WeightBatch.from_graphs(data, x, edge_attr):
-                if need is not None:
-                    keep = need.to(indices.device)[indices]
-                    indices, group = indices[keep], group[keep]
-                    if not len(indices):
-                        continue
+                if need is not None and not bool(need.to(indices.device)[indices].any()):
+                    continue
+                # whole groups as the batch lays them out: a reduction over a copy of some rows (contiguous)
+                # adds in another order than over the batch's strided weights
                 features = per_network(group)
                 out[indices, : features.shape[1]] = features.to(dtype)
             return out
