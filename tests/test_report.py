@@ -149,6 +149,14 @@ def test_best_epoch_column_flags_methods_most_of_whose_seeds_peaked_at_the_last_
     assert format_best_epochs(MethodStats("gmn", [RunResult("t", "gmn", 0, {})], {}, None, None, None)) == "—"
 
 
+def test_best_epoch_column_says_where_early_stopping_ended_runs():
+    runs = [RunResult("genpred-relu", "gmn", seed, {"kendall_tau": 0.5}, best_epoch=best, epochs=60,
+                      stopped_epoch=stopped) for seed, (best, stopped) in enumerate([(17, 37), (58, 60), (30, 50)])]
+    assert format_best_epochs(MethodStats("gmn", runs, {}, None, None, None)) == "17, 58, 30 / 60 (stopped 37, 60, 50)"
+    untouched = [RunResult("genpred-relu", "gmn", 0, {"kendall_tau": 0.5}, best_epoch=17, epochs=60, stopped_epoch=60)]
+    assert format_best_epochs(MethodStats("gmn", untouched, {}, None, None, None)) == "17 / 60"
+
+
 def test_task_table_holds_mean_sample_std_and_95_percent_interval_over_seeds_with_best_in_bold(tmp_path):
     tasks = summarize(load_results(write_results(tmp_path)))
     genpred = tasks[0]

@@ -85,6 +85,7 @@ class RunResult:
     train_graphs_per_s: float | None = None
     best_epoch: int | None = None
     epochs: int | None = None
+    stopped_epoch: int | None = None  # the epoch early stopping ended the run at (None: not recorded)
     device: str | None = None
     run_dir: Path | None = None  # where its artefacts (predictions, dvclive/) are, relative to the working dir
     fingerprint: dict[str, Any] = field(default_factory=dict)  # what the run depended on (settings, dataset)
@@ -148,6 +149,7 @@ def parse_run(row: Any, where: str) -> RunResult:
         train_graphs_per_s=_optional(row, "train_graphs_per_s", where, float),
         best_epoch=_optional(row, "best_epoch", where, int),
         epochs=_optional(row, "epochs", where, int),
+        stopped_epoch=_optional(row, "stopped_epoch", where, int),
         device=None if device is None else str(device),
         run_dir=None if row.get("run_dir") is None else Path(str(row["run_dir"])),
         fingerprint=_fingerprint(row.get("fingerprint"), f"{where}.fingerprint"),
@@ -225,6 +227,14 @@ class MethodStats:
         """``(best epoch, epochs)`` of each run that records both, in seed order."""
         return [(r.best_epoch, r.epochs) for r in sorted(self.runs, key=lambda r: r.seed)
                 if r.best_epoch is not None and r.epochs]
+
+    @property
+    def stopped_early(self) -> list[int]:
+        """The epoch each run stopped at, in seed order, when early stopping ended any before its budget (else
+        empty)."""
+        runs = sorted(self.runs, key=lambda r: r.seed)
+        stopped = [r.stopped_epoch if r.stopped_epoch is not None else r.epochs for r in runs if r.epochs]
+        return stopped if any(s is not None and s < r.epochs for s, r in zip(stopped, runs)) else []
 
     @property
     def peaks_at_last_epoch(self) -> bool:

@@ -75,14 +75,16 @@ def format_p(p: float) -> str:
 
 
 def format_best_epochs(stats: MethodStats) -> str:
-    """``"37, 60, 60 / 60 †"``: each seed's best epoch / the epochs trained (``†``: most seeds peaked at the
-    last)."""
+    """``"37, 60, 60 / 60 †"``: each seed's best epoch / the epochs budgeted (``†``: most seeds peaked at the
+    last), then ``"(stopped 57, 60, 60)"`` when early stopping ended a run before its budget."""
     epochs = stats.best_epochs
     if not epochs:
         return MISSING
     lasts = sorted({last for _, last in epochs})
     text = f"{', '.join(str(best) for best, _ in epochs)} / {', '.join(map(str, lasts))}"
-    return text + " †" if stats.peaks_at_last_epoch else text
+    text = text + " †" if stats.peaks_at_last_epoch else text
+    stopped = stats.stopped_early
+    return f"{text} (stopped {', '.join(map(str, stopped))})" if stopped else text
 
 
 def task_table(summary: TaskSummary, methods: Sequence[str], references: Sequence[tuple[str, float]] = ()) -> Table:
