@@ -57,7 +57,10 @@ def in_view(batch, loader):
 
 
 def passes(loader, epochs=2):
-    return [batch for epoch in range(epochs) for batch in (loader.set_epoch(epoch), *loader)[1:]]
+    """Every batch of ``epochs`` passes, each made when it is asked for."""
+    for epoch in range(epochs):
+        loader.set_epoch(epoch)
+        yield from loader
 
 
 @pytest.mark.parametrize("model_type", MODELS)
@@ -67,7 +70,7 @@ def test_cached_features_equal_recomputed_features(model_type, normalize):
     model = build(model_type, ds, normalize=normalize)
     loader = GraphLoader(ds, torch.arange(len(ds)), 7, shuffle=True, cache=True)
     model.fit_inputs(loader.networks(16))
-    batches = passes(loader)
+    batches = list(passes(loader))
     first = [features(model, b) for b in batches]
     assert model.feature_cache.size == len(ds)
     for batch, before in zip(batches, first):
@@ -96,7 +99,7 @@ def test_symmetry_copies_are_recomputed_not_looked_up(model_type):
     model = build(model_type, ds)
     augment = RandomSymmetry(permute=False, scale=True, max_log_scale=math.log(4.0))
     loader = GraphLoader(ds, relu, 6, shuffle=True, copies=1, augment=augment, cache=True)
-    batches = passes(loader, 3)
+    batches = list(passes(loader, 3))
     for batch in batches:
         features(model, batch)
     assert model.feature_cache.size == len(relu)
@@ -161,10 +164,48 @@ def test_rows_beyond_the_memory_bound_are_recomputed():
     ds = zoo()
     model = build(FlatMLP, ds)
     model.feature_cache = FeatureCache(max_bytes=10 * model.input_dim * 4)
-    batches = passes(GraphLoader(ds, torch.arange(len(ds)), 8, shuffle=True, cache=True))
+    batches = list(passes(GraphLoader(ds, torch.arange(len(ds)), 8, shuffle=True, cache=True)))
     for batch in batches:
         assert torch.equal(features(model, batch), uncached(model, batch))
     assert model.feature_cache.size == 10 and len(model.feature_cache.table) == 10
+
+
+@pytest.mark.parametrize("copies", [0, 1])
+def test_a_loader_leaves_out_the_graphs_of_batches_whose_features_the_model_holds(copies):
+    ds = zoo()
+    model = build(StatNN, ds, normalize=True)
+
+    def loader():
+        return GraphLoader(ds, torch.arange(0, len(ds), 2), 4, shuffle=True, copies=copies, cache=True,
+                           augment=RandomSymmetry(permute=False, max_log_scale=math.log(4.0)) if copies else None)
+
+    light, full = loader(), loader()
+    light.features_held = model.holds_features
+    model.fit_inputs(light.networks(8))
+    without_graphs = 0
+    for a, b in zip(passes(light, 3), passes(full, 3)):
+        without_graphs += a.x is None
+        assert a.x is not None or not bool(a.copy_number.any())
+        for key in ("score", "label", "dataset_row", "y", "copy_number"):
+            assert torch.equal(a[key], b[key])
+        assert torch.equal(model(a), model(b)) and torch.equal(model(b), model.mlp(uncached(model, b)))
+    assert without_graphs > 0
+
+
+def test_graphs_come_back_when_the_input_scales_change():
+    ds = zoo()
+    model = build(FlatMLP, ds, normalize=True)
+    loader = GraphLoader(ds, torch.arange(8), 8, cache=True)
+    loader.features_held = model.holds_features
+    model(next(iter(loader)))
+    assert next(iter(loader)).x is None
+    model.fit_inputs(loader.networks(8))
+    batch = next(iter(loader))
+    assert batch.x is not None and torch.equal(model(batch), model.mlp(uncached(model, batch)))
+    light = next(iter(loader))
+    model.load_state_dict(build(FlatMLP, ds, normalize=True).state_dict())
+    with pytest.raises(ValueError, match="not cached"):
+        model(light)
 
 
 @pytest.mark.parametrize("copies", [0, 1])

@@ -13,15 +13,19 @@ after its first use (only for datasets whose own ``transform`` is deterministic)
 as it is is fixed (the graphs are cached, or the dataset has no transform), batches also carry
 ``dataset_view``, a string naming those graphs (the dataset's fingerprint and transform): a model may keep
 features of its rows with ``copy_number == 0`` by ``dataset_row`` under that name
-(:class:`scalegmn.nn.feature_cache.FeatureCache`). Whoever changes a batch's copy-0 graphs drops it.
+(:class:`scalegmn.nn.feature_cache.FeatureCache`). Whoever changes a batch's copy-0 graphs drops it. A
+model that holds such features may answer the loader's ``features_held(dataset_view, dataset_rows)``
+(``holds_features``): a batch of only rows it holds, all as they are, then comes without graphs, with the
+graph-level targets (``score``, ``label``, ``dataset_row``, ``y``), ``copy_number`` and ``dataset_view``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
@@ -64,6 +68,7 @@ class GraphLoader:
         self.rank = rank
         self.epoch = 0
         self._cache: dict[int, Data] | None = {} if cache else None
+        self.features_held: Callable[[str, Tensor], bool] | None = None  # see the module docstring
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch of the next pass (its order and its copies)."""
@@ -118,6 +123,28 @@ class GraphLoader:
             batch.dataset_view = self.dataset_view
         return batch
 
+    @cached_property
+    def _targets(self) -> dict[str, Tensor]:
+        """The graph-level targets of every position, as its graph carries them (``(len(dataset),)`` each)."""
+        frame = self.dataset.frame()
+        targets = {"score": torch.from_numpy(frame["score"].to_numpy(np.float32, copy=True)),
+                   "label": torch.from_numpy(frame["label"].to_numpy(np.int64, copy=True)),
+                   "dataset_row": torch.from_numpy(self.dataset.rows())}
+        return {**targets, "y": targets[self.dataset.target_name]}
+
+    def _without_graphs(self, positions: Tensor, copy_number: Tensor) -> Batch | None:
+        """The batch of ``positions`` without graphs when ``features_held`` says the model holds every row's
+        features (all copies 0), else ``None``."""
+        if self.features_held is None or self.dataset_view is None or bool(copy_number.any()):
+            return None
+        if not self.features_held(self.dataset_view, self._targets["dataset_row"][positions]):
+            return None
+        batch = Batch()
+        for key, values in self._targets.items():
+            batch[key] = values[positions]
+        batch.dataset_view = self.dataset_view
+        return batch
+
     def networks(self, batch_size: int) -> Iterator[Batch]:
         """Every position once, in order, as it is (no symmetry copies, no sharding), ``batch_size`` at a
         time, through the cache: the networks a model may fit input statistics to."""
@@ -127,8 +154,11 @@ class GraphLoader:
     def batch(self, items: Tensor, epoch: int) -> Batch:
         """The batch of item numbers ``items`` in ``epoch`` (copies drawn for that epoch)."""
         n = len(self.positions)
-        batch = self._graphs(self.positions[items % n])
-        batch.copy_number = items // n + int(not self.originals)
+        positions, copy_number = self.positions[items % n], items // n + int(not self.originals)
+        batch = self._without_graphs(positions, copy_number)
+        if batch is None:
+            batch = self._graphs(positions)
+        batch.copy_number = copy_number
         if self.copies and bool((batch.copy_number > 0).any()):
             self.augment.set_epoch(epoch)
             batch = self.augment(batch)

@@ -6,6 +6,8 @@ model's input scales (:class:`~scalegmn.nn.input_scale.LayerScale`, fitted once 
 dataset's fingerprint and transform); a :class:`FeatureCache` keeps the features of those rows by
 ``dataset_row`` and computes only the others: rows of a new view, symmetry copies (``copy_number > 0``, drawn
 afresh every epoch), and every row of a batch without ``dataset_view`` or with inputs that need gradients.
+A loader may ask :meth:`FeatureCache.holds` (through the model's ``holds_features``) and leave out the graphs
+of a batch whose rows are all cached.
 
 The cache holds one view at a time and starts over when the view, the features' width, dtype or device, or the
 values of the tensors they depend on (the input scales: refitted, loaded, broadcast under DDP) change, so a
@@ -47,9 +49,10 @@ class FeatureCache:
         from ``compute(need)`` (at least rows ``need`` filled; ``None``: all), which must depend on nothing but the
         rows' weights and ``state``."""
         view = getattr(data, "dataset_view", None)
-        if view is None or data.x.requires_grad or data.edge_attr.requires_grad:
+        if view is None or any(t is not None and t.requires_grad for t in (data.x, data.edge_attr)):
             return compute(None)
-        key = (view, width, dtype, data.x.device)
+        device = data.dataset_row.device
+        key = (view, width, dtype, device)
         if key != self.key or not _equal(state, self.state):
             self._start(key, state)
         rows = data.dataset_row.cpu()
@@ -58,13 +61,21 @@ class FeatureCache:
         slot = self._slots_of(rows)
         hit = original & (slot >= 0)
         if bool(hit.all()):
-            return self.table[slot.to(data.x.device)]
+            return self.table[slot.to(device)]
+        if data.x is None:
+            raise ValueError(f"a batch without graphs has {int((~hit).sum())} networks whose features are not "
+                             "cached (the model changed after its loader asked holds_features?)")
         out = compute(~hit)
         if bool(hit.any()):
             out[hit.to(out.device)] = self.table[slot[hit].to(out.device)]
         new = original & ~hit
         self._store(rows[new], out[new.to(out.device)])
         return out
+
+    def holds(self, view: str, rows: Tensor, state: Sequence[Tensor]) -> bool:
+        """Whether the features of dataset ``rows`` ``(B,)`` of ``view`` with ``state`` are cached."""
+        return (self.key[:1] == (view,) and _equal(state, self.state)
+                and bool((self._slots_of(rows.cpu()) >= 0).all()))
 
     def _start(self, key: tuple, state: Sequence[Tensor]) -> None:
         """Drop every cached row: features of ``key`` with ``state`` from now on."""
@@ -127,5 +138,13 @@ class CachedNetworkFeatures(ScaledInputs):
                 out[indices, : features.shape[1]] = features.to(dtype)
             return out
 
-        state = [] if self.input_scale is None else list(self.input_scale.buffers())
-        return self.feature_cache(data, compute, width, dtype, state)
+        return self.feature_cache(data, compute, width, dtype, self._feature_state())
+
+    def holds_features(self, view: str, rows: Tensor) -> bool:
+        """Whether the features of dataset ``rows`` ``(B,)`` of ``view`` as they are are cached (a batch of them
+        needs no graphs: :class:`~scalegmn.data.loader.GraphLoader` ``features_held``)."""
+        return self.feature_cache.holds(view, rows, self._feature_state())
+
+    def _feature_state(self) -> list[Tensor]:
+        """What the features depend on besides the weights: the input scales."""
+        return [] if self.input_scale is None else list(self.input_scale.buffers())
