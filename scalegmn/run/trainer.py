@@ -161,6 +161,10 @@ class Trainer:
         fit_inputs = getattr(metanet, "fit_inputs", None)
         if callable(fit_inputs):  # input statistics of the training networks as they are (every rank: all rows)
             fit_inputs(self.loaders["train"].networks(config.eval_batch_size))
+        holds = getattr(metanet, "holds_features", None)
+        if callable(holds):  # batches of rows whose features the model holds come without graphs
+            for loader in self.loaders.values():
+                loader.features_held = holds
         self.raw = self.objective.wrap(metanet).to(self.device)
         self.num_params = sum(p.numel() for p in self.raw.parameters())
         self.eval_model: nn.Module = torch.compile(self.raw, dynamic=True) if config.compile else self.raw
