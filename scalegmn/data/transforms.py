@@ -22,7 +22,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from scalegmn.core.symmetry import canonicalize_phases, check_canonical_form, sample_group_element, transform_weights
+from scalegmn.core.symmetry import (canonicalize_phases, check_canonical_form, sample_group_element,
+                                    transform_weights)
 from scalegmn.core.weight_batch import WeightBatch, graph_architectures
 
 

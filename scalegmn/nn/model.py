@@ -131,7 +131,8 @@ class ScaleGMN(ScaledInputs, nn.Module):
             )
         else:
             self.layers = nn.ModuleList(
-                FactorizedLayer(d, self.edge_dim, directions, cfg.inv_layers, cfg.layer_norm) for _ in range(cfg.layers)
+                FactorizedLayer(d, self.edge_dim, directions, cfg.inv_layers, cfg.layer_norm)
+                for _ in range(cfg.layers)
             )
         self.dropout = nn.Dropout(cfg.dropout)
         if cfg.equivariant and self.per_edge:

@@ -35,10 +35,9 @@ from scalegmn.data.reader import open_dataset
 from scalegmn.data.rows import NO_LABEL, SPLITS
 from scalegmn.core.weights import NetworkWeights
 from scalegmn.io import atomic_dir
+from scalegmn.zoo.inr_readers import DWS_OUTPUT_OFFSET, DWS_W0
 
 DWS_KIND = "dws-inrs"
-DWS_W0 = 30.0
-DWS_OUTPUT_OFFSET = 0.5
 SPLIT_WORDS = {"train": "training", "val": "training", "test": "testing"}
 _NAME = re.compile(r"[A-Za-z0-9.-]+")
 

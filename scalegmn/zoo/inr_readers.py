@@ -33,6 +33,7 @@ _DWS_DIR = re.compile(r"_(?P<split>[A-Za-z]+)_(?P<label>\d+)_(?P<id>\d+)$")
 _NFN_DIR = re.compile(r"^randinit_smaller(?:_aug(?P<aug>\d+))?_(?P<label>\d+)s$")
 _NFN_FILE = re.compile(r"^net(?P<idx>\d+)\.pth$")
 NFN_VAL_START, NFN_TEST_START = 45000, 50000
+DWS_W0, DWS_OUTPUT_OFFSET = 30.0, 0.5  # what the DWS format leaves implicit: sin(30 z), output + 0.5
 
 
 def load_state_dict(path: Path) -> Mapping[str, Any]:
@@ -120,8 +121,8 @@ def _dws_splits_file(root: Path) -> dict[str, str] | None:
     return suffixes
 
 
-def read_dws_inrs(path: str | Path, *, w0: float = 30.0, output_offset: float = 0.5, val_fraction: float = 1 / 12,
-                  seed: int = 0, source: str | None = None) -> Iterator[NetworkWeights]:
+def read_dws_inrs(path: str | Path, *, w0: float = DWS_W0, output_offset: float = DWS_OUTPUT_OFFSET,
+                  val_fraction: float = 1 / 12, seed: int = 0, source: str | None = None) -> Iterator[NetworkWeights]:
     """Stream DWS INRs (sorted by path) with ``meta``: ``id`` (relative path), ``source``, ``label``
     and ``split`` when known."""
     root = Path(path)

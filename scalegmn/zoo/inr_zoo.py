@@ -38,6 +38,7 @@ from scalegmn.core.siren import coordinate_grid
 from scalegmn.core.weight_batch import WeightBatch
 from scalegmn.core.weights import NetworkWeights
 from scalegmn.zoo.digits import PIXEL_MAX, load_digits_images
+from scalegmn.zoo.inr_readers import DWS_OUTPUT_OFFSET
 from scalegmn.zoo.parallel import map_tasks, task_seed
 
 
@@ -60,7 +61,7 @@ class InrZooConfig:
     max_rotation: float = 0.0
     max_shift: float = 0.0
     coords_per_step: int | None = None
-    output_offset: float = 0.5
+    output_offset: float = DWS_OUTPUT_OFFSET
     name: str = "digits-inr"
 
     def __post_init__(self) -> None:
