@@ -130,7 +130,7 @@ class GraphLoader:
         targets = {"score": torch.from_numpy(frame["score"].to_numpy(np.float32, copy=True)),
                    "label": torch.from_numpy(frame["label"].to_numpy(np.int64, copy=True)),
                    "dataset_row": torch.from_numpy(self.dataset.rows())}
-        return {**targets, "y": targets[self.dataset.target_name]}
+        return {**targets, "y": self.dataset.y}
 
     def _without_graphs(self, positions: Tensor, copy_number: Tensor) -> Batch | None:
         """The batch of ``positions`` without graphs when ``features_held`` says the model holds every row's
